@@ -1,0 +1,59 @@
+import nx from '@nx/eslint-plugin';
+
+// Platform-neutral code (tensor-core, contracts, runtime, api) must run unchanged on Node, in browsers and on
+// devices: no node:* modules, no native or web onnxruntime (the module is injected), no DOM globals.
+const neutralBans = {
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        { group: ['node:*'], message: 'Platform-neutral libraries must not import Node built-ins.' },
+        { group: ['onnxruntime-node', 'onnxruntime-web'], message: 'Inject the onnxruntime module instead.' },
+      ],
+      paths: ['fs', 'path', 'os', 'crypto', 'stream', 'buffer', 'child_process', 'worker_threads', 'http'].map(
+        (name) => ({ name, message: 'Platform-neutral libraries must not import Node built-ins.' }),
+      ),
+    },
+  ],
+  'no-restricted-globals': [
+    'error',
+    ...['window', 'document', 'navigator', 'localStorage', 'process', 'Buffer', '__dirname', 'require'].map(
+      (name) => ({ name, message: `${name} is platform specific; pass what you need in.` }),
+    ),
+  ],
+};
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    ignores: ['**/dist', '**/node_modules', '**/.nx', 'apps/server/public', '**/vite.config.*.timestamp*'],
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
+            { sourceTag: 'platform:neutral', onlyDependOnLibsWithTags: ['platform:neutral'] },
+            { sourceTag: 'platform:node', onlyDependOnLibsWithTags: ['platform:neutral', 'platform:node'] },
+            { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:neutral', 'platform:browser'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['libs/tensor-core/src/**/*.ts', 'libs/contracts/src/**/*.ts', 'libs/runtime/src/**/*.ts', 'libs/api/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: neutralBans,
+  },
+];

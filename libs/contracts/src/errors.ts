@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes. Each maps to one tRPC code and one HTTP status; the message of every error names the
+ * offending value and what was expected.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { trpc: 'BAD_REQUEST', http: 400 },
+  VALIDATION_FAILED: { trpc: 'BAD_REQUEST', http: 400 },
+  SHAPE_INVALID: { trpc: 'BAD_REQUEST', http: 400 },
+  TENSOR_SIZE_MISMATCH: { trpc: 'BAD_REQUEST', http: 400 },
+  TENSOR_DTYPE_MISMATCH: { trpc: 'BAD_REQUEST', http: 400 },
+  TENSOR_SHAPE_MISMATCH: { trpc: 'BAD_REQUEST', http: 400 },
+  TENSOR_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', http: 413 },
+  TENSOR_ENCODING_INVALID: { trpc: 'BAD_REQUEST', http: 400 },
+  DTYPE_UNSUPPORTED: { trpc: 'BAD_REQUEST', http: 400 },
+  INPUT_MISSING: { trpc: 'BAD_REQUEST', http: 400 },
+  INPUT_UNKNOWN: { trpc: 'BAD_REQUEST', http: 400 },
+  WAV_INVALID: { trpc: 'BAD_REQUEST', http: 400 },
+  WAV_UNSUPPORTED: { trpc: 'BAD_REQUEST', http: 400 },
+  WAV_TRUNCATED: { trpc: 'BAD_REQUEST', http: 400 },
+  WAV_EMPTY: { trpc: 'BAD_REQUEST', http: 400 },
+  AUDIO_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', http: 413 },
+  MODEL_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
+  MODEL_NOT_VAD: { trpc: 'BAD_REQUEST', http: 400 },
+  MODEL_LOAD_FAILED: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
+  MANIFEST_INVALID: { trpc: 'BAD_REQUEST', http: 400 },
+  PIPELINE_INVALID: { trpc: 'BAD_REQUEST', http: 400 },
+  ARTIFACT_DIGEST_MISMATCH: { trpc: 'INTERNAL_SERVER_ERROR', http: 502 },
+  ARTIFACT_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
+  ENROLLMENT_INVALID: { trpc: 'UNAUTHORIZED', http: 401 },
+  UNAUTHORIZED: { trpc: 'UNAUTHORIZED', http: 401 },
+  FORBIDDEN: { trpc: 'FORBIDDEN', http: 403 },
+  UPSTREAM_UNAVAILABLE: { trpc: 'BAD_GATEWAY', http: 502 },
+  INFERENCE_FAILED: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
+  NOT_IMPLEMENTED: { trpc: 'NOT_IMPLEMENTED', http: 501 },
+  INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ErrorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+
+/** What an error looks like to a client (tRPC error `data.lepton`, and the JSON body of plain HTTP routes). */
+export const ErrorBodySchema = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}

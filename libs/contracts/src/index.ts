@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './tensor';
+export * from './pipeline';
+export * from './manifest';
+export * from './requests';
+export * from './wire';

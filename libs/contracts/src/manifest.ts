@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { DTypeSchema } from './tensor';
+import { PipelineStepSchema } from './pipeline';
+
+/** A dim is a fixed size or a symbolic name (e.g. "batch"); symbolic dims must have a maximum in maxShape. */
+export const DimSchema = z.union([z.number().int().min(0), z.string().min(1)]);
+
+export const LayoutSchema = z.enum(['NCHW', 'NHWC', 'NC', 'NCT', 'NTC', 'scalar', 'any']);
+
+export const TensorSpecSchema = z.object({
+  name: z.string().min(1),
+  dtype: DTypeSchema,
+  shape: z.array(DimSchema).max(8),
+  /** Upper bound for every dim (fixed dims repeat their size). Checked before running, on every platform. */
+  maxShape: z.array(z.number().int().min(0)).max(8).optional(),
+  layout: LayoutSchema.default('any'),
+  description: z.string().optional(),
+});
+export type TensorSpec = z.infer<typeof TensorSpecSchema>;
+
+/** A streaming state pair: `output` of call n feeds `input` of call n + 1; call 0 gets zeros. */
+export const StatePairSchema = z.object({ input: z.string(), output: z.string() });
+
+/** An input the predictor always feeds with a fixed value (Silero's `sr` = 16000, int64 scalar). */
+export const ConstantFeedSchema = z.object({
+  input: z.string(),
+  dtype: DTypeSchema,
+  shape: z.array(z.number().int().min(0)),
+  value: z.array(z.union([z.number(), z.string()])),
+});
+
+/**
+ * Session options that change numerics are set explicitly on every platform and recorded here
+ * (field case graph-optimization-level).
+ */
+export const SessionOptionsSchema = z.object({
+  graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  intraOpNumThreads: z.number().int().min(1).default(1),
+  interOpNumThreads: z.number().int().min(1).default(1),
+  executionMode: z.enum(['sequential', 'parallel']).default('sequential'),
+});
+export type SessionOptions = z.infer<typeof SessionOptionsSchema>;
+
+export const TaskSchema = z.enum(['vad', 'classification', 'generic']);
+
+export const ModelManifestSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  task: TaskSchema,
+  description: z.string().optional(),
+  license: z.string().optional(),
+  source: z.string().optional(),
+  inputs: z.array(TensorSpecSchema).min(1),
+  outputs: z.array(TensorSpecSchema).min(1),
+  state: z.array(StatePairSchema).default([]),
+  constants: z.array(ConstantFeedSchema).default([]),
+  preprocess: z.array(PipelineStepSchema).default([]),
+  postprocess: z.array(PipelineStepSchema).default([]),
+  labels: z.array(z.string()).optional(),
+  sessionOptions: SessionOptionsSchema.default({
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  }),
+});
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+export type ModelManifestInput = z.input<typeof ModelManifestSchema>;
+
+export const PrecisionSchema = z.enum(['fp32', 'fp16', 'int8', 'uint8', 'int4']);
+
+export const VariantSchema = z.object({
+  id: z.string(),
+  precision: PrecisionSchema,
+  target: z.enum(['server', 'web', 'edge', 'any']).default('any'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().min(0),
+  opset: z.number().int().optional(),
+});
+export type Variant = z.infer<typeof VariantSchema>;
+
+/** What the registry returns for a model version. */
+export const ModelRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.string(),
+  task: TaskSchema,
+  manifest: ModelManifestSchema,
+  variants: z.array(VariantSchema),
+  createdAt: z.string(),
+});
+export type ModelRecord = z.infer<typeof ModelRecordSchema>;

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { WireFormatSchema, WireTensorSchema } from './tensor';
+
+export const AnsweredBySchema = z.enum(['server', 'edge', 'local', 'browser']);
+export type AnsweredBy = z.infer<typeof AnsweredBySchema>;
+
+export const ModelRefSchema = z.object({
+  model: z.string().min(1).max(128),
+  version: z.string().optional(),
+});
+
+export const InferRequestSchema = ModelRefSchema.extend({
+  inputs: z.array(WireTensorSchema).min(1).max(64),
+  /** Output names to return (default all). */
+  outputs: z.array(z.string()).optional(),
+  /** Encoding of the returned tensors (default base64). */
+  format: WireFormatSchema.default('base64'),
+});
+export type InferRequest = z.input<typeof InferRequestSchema>;
+
+export const TimingsSchema = z.object({
+  totalMs: z.number(),
+  inferenceMs: z.number(),
+});
+
+export const InferResponseSchema = z.object({
+  model: z.string(),
+  version: z.string(),
+  outputs: z.array(WireTensorSchema),
+  answeredBy: AnsweredBySchema,
+  timings: TimingsSchema,
+});
+export type InferResponse = z.infer<typeof InferResponseSchema>;
+
+export const VadOptionsSchema = z.object({
+  threshold: z.number().min(0).max(1).optional(),
+  negThreshold: z.number().min(0).max(1).optional(),
+  minSpeechMs: z.number().min(0).max(60_000).optional(),
+  minSilenceMs: z.number().min(0).max(60_000).optional(),
+  speechPadMs: z.number().min(0).max(10_000).optional(),
+});
+export type VadOptions = z.infer<typeof VadOptionsSchema>;
+
+export const VadDetectRequestSchema = z.object({
+  model: z.string().min(1).max(128).default('silero-vad-v5'),
+  /** The WAV file, base64. Large files go through the streaming HTTP route instead. */
+  wav: z.string().min(1),
+  options: VadOptionsSchema.default({}),
+  includeProbabilities: z.boolean().default(false),
+});
+export type VadDetectRequest = z.input<typeof VadDetectRequestSchema>;
+
+export const SpeechSegmentSchema = z.object({
+  start: z.number(),
+  end: z.number(),
+  probability: z.number(),
+});
+export type SpeechSegment = z.infer<typeof SpeechSegmentSchema>;
+
+export const VadResultSchema = z.object({
+  model: z.string(),
+  version: z.string(),
+  segments: z.array(SpeechSegmentSchema),
+  chunks: z.number().int(),
+  /** Seconds of audio after resampling to the model's rate. */
+  durationSec: z.number(),
+  sampleRate: z.number().int(),
+  source: z.object({ sampleRate: z.number().int(), channels: z.number().int(), encoding: z.string() }),
+  probabilities: z.array(z.number()).optional(),
+  answeredBy: AnsweredBySchema,
+  timings: TimingsSchema,
+});
+export type VadResult = z.infer<typeof VadResultSchema>;

@@ -1,0 +1,3 @@
+export * from './ort';
+export * from './predictor';
+export * from './vad';
