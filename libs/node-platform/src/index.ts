@@ -1,1 +1,2 @@
-export {};
+export * from './bundled-models';
+export * from './ort-node';
