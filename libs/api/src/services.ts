@@ -1,4 +1,5 @@
 import type { AnsweredBy, InferResponse, ModelRecord, VadOptions, VadResult, WireTensor, WireFormat } from '@lepton/contracts';
+import type { DeviceCapabilities, EnrollResponse } from './schemas';
 
 /**
  * What the router needs from its host. The server implements these on its registry and onnxruntime-node; the
@@ -9,6 +10,13 @@ export interface ModelService {
   get(id: string, version?: string): Promise<ModelRecord>;
 }
 
+export interface VadDetectCall {
+  model: string;
+  version?: string;
+  options: VadOptions;
+  includeProbabilities: boolean;
+}
+
 export interface InferenceService {
   infer(req: {
     model: string;
@@ -17,12 +25,19 @@ export interface InferenceService {
     outputs?: string[];
     format: WireFormat;
   }): Promise<InferResponse>;
-  vadDetect(req: {
-    model: string;
-    wav: Uint8Array;
-    options: VadOptions;
-    includeProbabilities: boolean;
-  }): Promise<VadResult>;
+  /** A whole WAV file already in memory (tRPC `vad.detect`, base64 decoded by the router). */
+  vadDetect(req: VadDetectCall & { wav: Uint8Array }): Promise<VadResult>;
+  /**
+   * A WAV file as it arrives (the HTTP route streams the request body here): implementations must consume it
+   * chunk by chunk so memory stays bounded whatever the file's length.
+   */
+  vadDetectStream(req: VadDetectCall & { audio: AsyncIterable<Uint8Array> }): Promise<VadResult>;
+}
+
+/** Device enrollment; only the server has it (an edge agent is itself a device). */
+export interface DeviceService {
+  /** Exchange an enrollment token for a device id and a credential (ENROLLMENT_INVALID for a bad token). */
+  enroll(req: { token: string; name: string; capabilities?: DeviceCapabilities }): Promise<EnrollResponse>;
 }
 
 export interface LeptonServices {
@@ -30,6 +45,8 @@ export interface LeptonServices {
   platform: AnsweredBy;
   models: ModelService;
   inference: InferenceService;
+  /** Absent on hosts that do not enroll devices: `devices.enroll` then answers NOT_IMPLEMENTED. */
+  devices?: DeviceService;
 }
 
 export interface LeptonContext {

@@ -1,0 +1,49 @@
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import type { AppRouter } from '@lepton/api';
+import type { ModelRecord, Variant } from '@lepton/contracts';
+import { LeptonError } from '@lepton/tensor-core';
+
+/** Typed client for the server's tRPC router; `import type` keeps every line of server code out of the bundle. */
+export type LeptonClient = ReturnType<typeof createLeptonClient>;
+
+export function createLeptonClient(baseUrl = '') {
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${baseUrl}/trpc` })] });
+}
+
+/** The variant the browser runs: one built for the web, else one for any target, preferring full precision. */
+export function pickWebVariant(model: ModelRecord): Variant | undefined {
+  const rank = (v: Variant): number => (v.target === 'web' ? 0 : v.target === 'any' ? 1 : 2) * 10 + (v.precision === 'fp32' ? 0 : 1);
+  return [...model.variants].sort((a, b) => rank(a) - rank(b))[0];
+}
+
+/**
+ * Download a model's bytes from the server and check them against the registry's sha256 before handing them to
+ * onnxruntime-web, so a truncated or swapped file fails with a clear code instead of a cryptic session error.
+ */
+export async function fetchModelBytes(model: ModelRecord, variant: Variant | undefined, baseUrl = ''): Promise<Uint8Array> {
+  const query = new URLSearchParams({ version: model.version });
+  if (variant) query.set('variant', variant.id);
+  const url = `${baseUrl}/api/v1/models/${encodeURIComponent(model.id)}/artifact?${query}`;
+  const res = await fetch(url);
+  if (!res.ok) {
+    const body = (await res.json().catch(() => undefined)) as { code?: string; message?: string } | undefined;
+    throw new LeptonError(
+      body?.code ?? 'ARTIFACT_NOT_FOUND',
+      body?.message ?? `GET ${url} answered HTTP ${res.status}; expected 200 with the model bytes`,
+    );
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const expected = variant?.sha256 ?? res.headers.get('x-lepton-sha256') ?? undefined;
+  if (expected && globalThis.crypto?.subtle) {
+    const actual = await sha256Hex(bytes);
+    if (actual !== expected) {
+      throw new LeptonError('ARTIFACT_DIGEST_MISMATCH', `model ${model.id} bytes have sha256 ${actual}; expected ${expected}`);
+    }
+  }
+  return bytes;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,61 @@
+import { TRPCError } from '@trpc/server';
+import { ZodError, z } from 'zod';
+import { isLeptonError } from '@lepton/tensor-core';
+import { ERROR_CODES, isErrorCode, type ErrorBody, type ErrorCode } from '@lepton/contracts';
+
+type TrpcCode = TRPCError['code'];
+
+/** The tRPC code for one of our error codes (unknown codes are internal faults). */
+export function trpcCodeOf(code: string): TrpcCode {
+  return isErrorCode(code) ? ERROR_CODES[code].trpc : 'INTERNAL_SERVER_ERROR';
+}
+
+/** Turn a LeptonError into the TRPCError a procedure throws, keeping the original as `cause`. */
+export function toTRPCError(err: unknown): TRPCError {
+  if (err instanceof TRPCError) return err;
+  if (isLeptonError(err)) return new TRPCError({ code: trpcCodeOf(err.code), message: err.message, cause: err });
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: err });
+}
+
+const FROM_TRPC: Partial<Record<TrpcCode, ErrorCode>> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  PARSE_ERROR: 'BAD_REQUEST',
+  NOT_FOUND: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  PAYLOAD_TOO_LARGE: 'BAD_REQUEST',
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  METHOD_NOT_SUPPORTED: 'BAD_REQUEST',
+};
+
+/** "inputs.0.dtype: Invalid option ..." for each issue, so a message alone says which field was wrong. */
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * The client-facing error body for any error a procedure or route produced: our code, a message naming the
+ * value, and details (for validation failures, the flattened field errors).
+ */
+export function errorBodyOf(error: unknown): ErrorBody {
+  const cause = error instanceof TRPCError ? (error.cause ?? error) : error;
+  if (isLeptonError(cause)) {
+    const code = isErrorCode(cause.code) ? cause.code : 'INTERNAL';
+    return { code, message: cause.message, ...(cause.details ? { details: cause.details } : {}) };
+  }
+  if (cause instanceof ZodError) {
+    return {
+      code: 'VALIDATION_FAILED',
+      message: describeZodError(cause),
+      details: z.flattenError(cause) as unknown as Record<string, unknown>,
+    };
+  }
+  if (error instanceof TRPCError) {
+    const code = FROM_TRPC[error.code] ?? 'INTERNAL';
+    return { code, message: code === 'INTERNAL' ? 'internal error' : error.message };
+  }
+  return { code: 'INTERNAL', message: 'internal error' };
+}
