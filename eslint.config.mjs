@@ -23,6 +23,27 @@ const neutralBans = {
   ],
 };
 
+/**
+ * Which projects may import which. Tests of a platform-neutral lib may also use @lepton/test-fixtures (real audio
+ * and other Node-only test inputs), which depends on no other Lepton package.
+ */
+function boundaries(forTests) {
+  const testing = forTests ? ['scope:testing'] : [];
+  return {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+      { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
+      { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: [] },
+      { sourceTag: 'platform:neutral', onlyDependOnLibsWithTags: ['platform:neutral', ...testing] },
+      { sourceTag: 'platform:node', onlyDependOnLibsWithTags: ['platform:neutral', 'platform:node'] },
+      { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:neutral', 'platform:browser', ...testing] },
+    ],
+  };
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -32,21 +53,7 @@ export default [
   {
     files: ['**/*.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
-            { sourceTag: 'platform:neutral', onlyDependOnLibsWithTags: ['platform:neutral'] },
-            { sourceTag: 'platform:node', onlyDependOnLibsWithTags: ['platform:neutral', 'platform:node'] },
-            { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:neutral', 'platform:browser'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
@@ -55,5 +62,9 @@ export default [
     files: ['libs/tensor-core/src/**/*.ts', 'libs/contracts/src/**/*.ts', 'libs/runtime/src/**/*.ts', 'libs/api/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: neutralBans,
+  },
+  {
+    files: ['**/*.test.ts', '**/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
 ];

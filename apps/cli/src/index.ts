@@ -1,1 +1,3 @@
-export {};
+export * from './program';
+export * from './format';
+export * from './commands/vad';

@@ -1,1 +1,7 @@
-export {};
+export * from './config';
+export * from './agent';
+export * from './model-cache';
+export * from './identity';
+export * from './local-models';
+export * from './edge-services';
+export * from './upstream';

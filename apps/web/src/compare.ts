@@ -29,13 +29,3 @@ export function compareProbabilities(browser: ArrayLike<number>, server: ArrayLi
 export function msPerChunk(ms: number, chunks: number): number | null {
   return chunks > 0 ? ms / chunks : null;
 }
-
-/** Base64 of raw bytes, in slices so String.fromCharCode never gets more arguments than the engine allows. */
-export function bytesToBase64(bytes: Uint8Array): string {
-  const slice = 0x8000;
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += slice) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + slice));
-  }
-  return btoa(binary);
-}

@@ -32,11 +32,10 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Arr
 }
 
 /**
- * Clamp to [-1, 1] and scale asymmetrically (negative by 32768, positive by 32767) so both full-scale ends map to
- * the int16 extremes; rounding is to nearest. NaN becomes 0 rather than poisoning the file.
+ * Scale by 32768 (the inverse of the shared decoder's int16 / 32768), round to nearest and saturate to the int16
+ * range, so a decoded file gives back every sample within half a step. NaN becomes 0 rather than poisoning the file.
  */
 export function floatToInt16(x: number): number {
   if (Number.isNaN(x)) return 0;
-  const c = Math.max(-1, Math.min(1, x));
-  return c < 0 ? Math.round(c * 32768) : Math.round(c * 32767);
+  return Math.max(-32768, Math.min(32767, Math.round(x * 32768)));
 }

@@ -1,1 +1,4 @@
 export * from './services';
+export * from './schemas';
+export * from './errors';
+export * from './root';

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   INFERENCE_FAILED: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
   NOT_IMPLEMENTED: { trpc: 'NOT_IMPLEMENTED', http: 501 },
   INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
+  FILE_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,3 +4,4 @@ export * from './pipeline';
 export * from './manifest';
 export * from './requests';
 export * from './wire';
+export { encodeBase64, decodeBase64, base64DecodedLength } from './base64';

@@ -1,3 +1,4 @@
+import type { SessionOptions } from '@lepton/contracts';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 
 /**
@@ -12,3 +13,21 @@ export interface OrtModule {
 }
 
 export type OrtSession = InferenceSession;
+
+/**
+ * The manifest's session options as onnxruntime options, every field set explicitly: onnxruntime-node and
+ * onnxruntime-web have different defaults (thread counts, optimization level), and those change numerics.
+ */
+export function toOrtSessionOptions(
+  options: SessionOptions,
+  executionProviders?: InferenceSession.SessionOptions['executionProviders'],
+): InferenceSession.SessionOptions {
+  const out: InferenceSession.SessionOptions = {
+    graphOptimizationLevel: options.graphOptimizationLevel,
+    intraOpNumThreads: options.intraOpNumThreads,
+    interOpNumThreads: options.interOpNumThreads,
+    executionMode: options.executionMode,
+  };
+  if (executionProviders !== undefined) out.executionProviders = executionProviders;
+  return out;
+}

@@ -1,0 +1,38 @@
+import { CommanderError } from 'commander';
+import { isLeptonError } from '@lepton/tensor-core';
+import { createProgram } from './program';
+
+/**
+ * Entry point of `lepton` (bin/lepton.mjs). Every failure ends the same way: `error CODE: message` on stderr and
+ * exit status 1, so scripts can match on the code.
+ */
+function silent(): void {
+  /* reported by main in our own format */
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = createProgram({ out: (text) => process.stdout.write(`${text}\n`) });
+  // Commander's own usage errors are reported in our format too, not printed by commander.
+  program.exitOverride();
+  program.configureOutput({ outputError: silent });
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    sub.configureOutput({ outputError: silent });
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      process.stderr.write(`error BAD_REQUEST: ${err.message.replace(/^error: /, '')}\n`);
+      return 1;
+    }
+    const code = isLeptonError(err) ? err.code : 'INTERNAL';
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error ${code}: ${message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,148 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALSA_NOISE, ALSA_SPEECH, speechFixture } from '@lepton/node-platform/testing';
+import { lepton, spawnAgent, spawnServer, type Proc } from './processes';
+
+/** The real `lepton` command, spawned like `npx lepton`, against a real server and edge agent. */
+const TOKEN = 'cli-e2e-enroll-token';
+const tmp = mkdtempSync(join(tmpdir(), 'lepton-cli-e2e-'));
+const quick = speechFixture('quick');
+let server: Proc | undefined;
+let agent: Proc | undefined;
+
+/** A loopback port nobody listens on (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((ok) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+interface VadJson {
+  segments: { start: number; end: number; probability: number }[];
+  chunks: number;
+  answeredBy: string;
+}
+
+async function vadJson(file: string, ...args: string[]): Promise<VadJson> {
+  const res = await lepton(['vad', file, '--json', ...args]);
+  expect(res.stderr).toBe('');
+  expect(res.code).toBe(0);
+  return JSON.parse(res.stdout) as VadJson;
+}
+
+beforeAll(async () => {
+  server = await spawnServer({ dataDir: join(tmp, 'server'), token: TOKEN });
+  agent = await spawnAgent({ serverUrl: server.url, dataDir: join(tmp, 'edge'), token: TOKEN });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('lepton vad --on local', () => {
+  it('finds the sentence of the quick fixture where it starts (within 0.15 s of 1.0 s)', async () => {
+    const out = await vadJson(quick.path, '--on', 'local');
+    expect(Object.keys(out)).toEqual(['segments', 'chunks', 'answeredBy']);
+    expect(out.answeredBy).toBe('local');
+    expect(out.segments.length).toBeGreaterThan(0);
+    expect(Math.abs(out.segments[0]!.start - quick.speechStart)).toBeLessThanOrEqual(0.15);
+    expect(out.segments.at(-1)!.end).toBeGreaterThan(quick.speechEnd - 0.3);
+    for (const s of out.segments) expect(Object.keys(s)).toEqual(['start', 'end', 'probability']);
+    // 16 kHz, 512 new samples a chunk: the whole file is covered, give or take the last partial chunk.
+    const samples = (quick.speechEnd + 1) * 16000;
+    expect(out.chunks).toBeGreaterThanOrEqual(Math.floor(samples / 512));
+    expect(out.chunks).toBeLessThanOrEqual(Math.ceil(samples / 512));
+  });
+
+  it('finds no speech in ALSA Noise.wav', async () => {
+    const out = await vadJson(ALSA_NOISE, '--on', 'local');
+    expect(out.segments).toEqual([]);
+    expect(out.chunks).toBeGreaterThan(0);
+  });
+
+  it('prints one line per segment and a summary without --json', async () => {
+    const res = await lepton(['vad', quick.path, '--on', 'local']);
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    const json = await vadJson(quick.path, '--on', 'local');
+    expect(lines).toHaveLength(json.segments.length + 1);
+    json.segments.forEach((s, i) => {
+      expect(lines[i]).toBe(`${s.start.toFixed(2)}-${s.end.toFixed(2)} s  (p=${s.probability.toFixed(2)})`);
+    });
+    expect(lines.at(-1)).toMatch(new RegExp(`^${quick.path}: ${json.segments.length} segments?, [0-9.]+ s of speech in [0-9.]+ s of audio \\(${json.chunks} chunks\\), answered by local$`));
+  });
+
+  it('passes --threshold through (a threshold of 1 finds nothing)', async () => {
+    expect((await vadJson(quick.path, '--on', 'local', '--threshold', '1')).segments).toEqual([]);
+  });
+});
+
+describe('lepton vad on every platform', () => {
+  it.each([quick.path, ALSA_SPEECH[0]!])('gives identical JSON segments on server, edge and local for %s', async (file) => {
+    const onServer = await vadJson(file, '--on', 'server', '--server', server!.url);
+    const onEdge = await vadJson(file, '--on', 'edge', '--edge', agent!.url);
+    const onLocal = await vadJson(file, '--on', 'local');
+    expect([onServer.answeredBy, onEdge.answeredBy, onLocal.answeredBy]).toEqual(['server', 'edge', 'local']);
+    expect(onServer.segments.length).toBeGreaterThan(0);
+    expect(onEdge.segments).toEqual(onServer.segments);
+    expect(onLocal.segments).toEqual(onServer.segments);
+    expect(onEdge.chunks).toBe(onServer.chunks);
+    expect(onLocal.chunks).toBe(onServer.chunks);
+  });
+});
+
+describe('lepton errors', () => {
+  it('names a missing file', async () => {
+    const res = await lepton(['vad', join(tmp, 'missing.wav'), '--on', 'local']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^error FILE_NOT_FOUND: file .*missing\.wav does not exist/);
+  });
+
+  it.each(['local', 'server'])('rejects a file that is not a WAV (--on %s)', async (on) => {
+    const notWav = join(tmp, 'notes.wav');
+    writeFileSync(notWav, 'these are not audio samples, just text that happens to end in .wav\n');
+    const res = await lepton(['vad', notWav, '--on', on, '--server', server!.url]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^error WAV_INVALID: /);
+  });
+
+  it('says UPSTREAM_UNAVAILABLE naming the URL when the server cannot be reached', async () => {
+    const port = await closedPort();
+    const res = await lepton(['vad', quick.path, '--on', 'server', '--server', `http://127.0.0.1:${port}`]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(new RegExp(`^error UPSTREAM_UNAVAILABLE: cannot reach http://127\\.0\\.0\\.1:${port}/api/v1/vad/detect.*ECONNREFUSED`));
+  });
+
+  it('rejects bad option values naming the flag', async () => {
+    const res = await lepton(['vad', quick.path, '--on', 'local', '--threshold', '1.5']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe("error BAD_REQUEST: option '--threshold <p>' argument '1.5' is invalid. expected a number in [0, 1].\n");
+    const on = await lepton(['vad', quick.path, '--on', 'moon']);
+    expect(on.code).toBe(1);
+    expect(on.stderr).toMatch(/^error BAD_REQUEST: .*moon/);
+  });
+
+  it('says MODEL_NOT_FOUND for a model that is not bundled with --on local', async () => {
+    const res = await lepton(['vad', quick.path, '--on', 'local', '--model', 'whisper-tiny']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^error MODEL_NOT_FOUND: model "whisper-tiny" is not bundled/);
+  });
+});
+
+describe('lepton --help', () => {
+  it('lists the vad command and its options', async () => {
+    const res = await lepton(['vad', '--help']);
+    expect(res.code).toBe(0);
+    for (const flag of ['--on <platform>', '--json', '--server <url>', '--edge <url>', '--model <id>', '--threshold <p>']) {
+      expect(res.stdout).toContain(flag);
+    }
+  });
+});

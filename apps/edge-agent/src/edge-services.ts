@@ -1,0 +1,139 @@
+import { LeptonError, isLeptonError } from '@lepton/tensor-core';
+import { ERROR_CODES, decodeWireTensor, encodeWireTensor, isErrorCode, type ModelRecord, type VadResult } from '@lepton/contracts';
+import type { InferenceService, LeptonServices, ModelService, VadDetectCall } from '@lepton/api';
+import { detectSpeech, type Feeds, type VadRun } from '@lepton/runtime';
+import type { LocalModel, LocalModels, Log } from './local-models';
+import type { Upstream } from './upstream';
+
+/**
+ * The edge agent's implementation of the API services: run on the local model when there is one, answer
+ * `answeredBy: 'edge'`; otherwise (model not pulled, failed to load, or failed on this request for a reason that
+ * is not the caller's fault) forward to the server, whose answer says `answeredBy: 'server'`.
+ */
+export function createEdgeServices(local: LocalModels, upstream: Upstream, log: Log): LeptonServices {
+  const models: ModelService = {
+    async list() {
+      const cached = local.records();
+      let remote: ModelRecord[] = [];
+      try {
+        remote = await upstream.listModels();
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+      }
+      const seen = new Set(cached.map((r) => `${r.id}@${r.version}`));
+      return [...cached, ...remote.filter((r) => !seen.has(`${r.id}@${r.version}`))];
+    },
+    async get(id, version) {
+      const m = local.get(id);
+      if (m && (version === undefined || version === m.record.version)) return m.record;
+      return upstream.getModel(id, version);
+    },
+  };
+
+  /** Run locally; on a fault that is not the request's, forward with `fallback` (and say why in the log). */
+  async function localOrForward<T>(model: string, run: (m: LocalModel) => Promise<T>, fallback: (why: string) => Promise<T>): Promise<T> {
+    const m = local.get(model);
+    if (!m) return forward(fallback, local.problem(model)?.message ?? `model ${model} is not pulled by this agent`);
+    try {
+      return await run(m);
+    } catch (err) {
+      if (isCallerFault(err)) throw err;
+      log('local.failed', { model, message: (err as Error).message });
+      return forward(fallback, (err as Error).message);
+    }
+  }
+
+  async function forward<T>(fallback: (why: string) => Promise<T>, why: string): Promise<T> {
+    try {
+      return await fallback(why);
+    } catch (err) {
+      if (isUnavailable(err)) {
+        throw new LeptonError('UPSTREAM_UNAVAILABLE', `no local answer (${why}) and ${(err as Error).message}`, {
+          url: upstream.url,
+        });
+      }
+      throw err;
+    }
+  }
+
+  const inference: InferenceService = {
+    infer: (req) =>
+      localOrForward(
+        req.model,
+        async (m) => {
+          if (req.version !== undefined && req.version !== m.record.version) throw versionMismatch(req.model, req.version);
+          const started = performance.now();
+          const feeds: Feeds = {};
+          for (const w of req.inputs) feeds[w.name] = decodeWireTensor(w);
+          const t0 = performance.now();
+          const out = await m.predictor.run(feeds);
+          const inferenceMs = performance.now() - t0;
+          const names = req.outputs ?? Object.keys(out);
+          const outputs = names.map((name) => {
+            const t = out[name];
+            if (!t) throw new LeptonError('BAD_REQUEST', `output ${JSON.stringify(name)} is not an output of model ${req.model}; expected one of ${Object.keys(out).join(', ')}`);
+            return encodeWireTensor(name, t, req.format);
+          });
+          return {
+            model: m.record.id,
+            version: m.record.version,
+            outputs,
+            answeredBy: 'edge' as const,
+            timings: { totalMs: performance.now() - started, inferenceMs },
+          };
+        },
+        () => upstream.infer(req),
+      ),
+    vadDetect: (req) =>
+      localOrForward(
+        req.model,
+        (m) => runVad(m, req, req.wav),
+        () => upstream.vadDetect(req),
+      ),
+    vadDetectStream: (req) => {
+      // A stream can be read once: once the local model has started on it, a failure cannot be retried upstream.
+      const m = local.get(req.model);
+      if (m) return runVad(m, req, req.audio);
+      return forward(() => upstream.vadDetectStream(req), local.problem(req.model)?.message ?? `model ${req.model} is not pulled by this agent`);
+    },
+  };
+
+  return { platform: 'edge', models, inference };
+}
+
+async function runVad(m: LocalModel, req: VadDetectCall, wav: Uint8Array | AsyncIterable<Uint8Array>): Promise<VadResult> {
+  if (m.record.task !== 'vad') {
+    throw new LeptonError('MODEL_NOT_VAD', `model ${m.record.id} has task ${JSON.stringify(m.record.task)}; vad.detect expects a 'vad' model`);
+  }
+  const started = performance.now();
+  const run: VadRun = await detectSpeech(m.predictor, wav, req.options);
+  return {
+    model: m.record.id,
+    version: m.record.version,
+    segments: run.segments,
+    chunks: run.chunks,
+    durationSec: run.durationSec,
+    sampleRate: run.sampleRate,
+    source: { sampleRate: run.source.sampleRate, channels: run.source.channels, encoding: run.source.encoding },
+    ...(req.includeProbabilities ? { probabilities: Array.from(run.probabilities) } : {}),
+    answeredBy: 'edge',
+    timings: { totalMs: performance.now() - started, inferenceMs: run.inferenceMs },
+  };
+}
+
+function versionMismatch(model: string, version: string): LeptonError {
+  // Not the caller's fault: the server may well have that version, so this is forwarded.
+  return new LeptonError('MODEL_NOT_FOUND', `model ${model}@${version} is not the version cached on this agent`);
+}
+
+/** Errors the server would give too (bad WAV, bad tensor...): forwarding would only repeat them. */
+function isCallerFault(err: unknown): boolean {
+  if (!isLeptonError(err) || !isErrorCode(err.code)) return false;
+  if (err.code === 'MODEL_NOT_FOUND') return false;
+  const status = ERROR_CODES[err.code].http;
+  return status >= 400 && status < 500;
+}
+
+function isUnavailable(err: unknown): boolean {
+  return isLeptonError(err) && err.code === 'UPSTREAM_UNAVAILABLE';
+}

@@ -1,0 +1,84 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Migrations live in code (not files found at run time), so the server works the same from source, from a
+ * bundle and from a test. Append new ones; never edit one that has shipped.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_registry': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('models')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('model_versions')
+        .addColumn('model_id', 'text', (c) => c.notNull().references('models.id'))
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('model_versions_pk', ['model_id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('artifacts')
+        .addColumn('sha256', 'text', (c) => c.primaryKey())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('variants')
+        .addColumn('model_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('variant_id', 'text', (c) => c.notNull())
+        .addColumn('precision', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull().references('artifacts.sha256'))
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('opset', 'integer')
+        .addPrimaryKeyConstraint('variants_pk', ['model_id', 'version', 'variant_id'])
+        .addForeignKeyConstraint('variants_version_fk', ['model_id', 'version'], 'model_versions', ['model_id', 'version'])
+        .execute();
+    },
+  },
+  '0002_devices': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('devices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('capabilities', 'text', (c) => c.notNull())
+        .addColumn('credential_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('enrollment_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('device_id', 'text', (c) => c.references('devices.id'))
+        .execute();
+      await sql`create index enrollment_tokens_kind on enrollment_tokens (kind, used_at)`.execute(db);
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** Bring the database to the latest schema; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    throw new Error(`registry migration ${failed?.migrationName ?? '(unknown)'} failed: ${String((error as Error).message ?? error)}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

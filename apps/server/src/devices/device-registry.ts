@@ -1,0 +1,104 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { LeptonError } from '@lepton/tensor-core';
+import type { DeviceCapabilities, DeviceService, EnrollResponse } from '@lepton/api';
+import type { RegistryDatabase } from '../db/schema';
+
+/** Tokens and credentials are stored as sha256 hex only: a leaked database enrolls nothing. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function secret(prefix: string): string {
+  return `${prefix}_${randomBytes(24).toString('base64url')}`;
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  capabilities: DeviceCapabilities;
+}
+
+/** Enrollment tokens, devices and their credentials. */
+export class DeviceRegistry implements DeviceService {
+  constructor(private readonly db: Kysely<RegistryDatabase>) {}
+
+  /**
+   * Make the tokens of this start valid: LEPTON_ENROLL_TOKEN (reusable), and a fresh one-time token when none is
+   * outstanding (first start, or the previous one was used). Returns the new one-time token to print, once:
+   * only its hash is kept.
+   */
+  async prepareTokens(envToken: string | undefined): Promise<string | undefined> {
+    const now = new Date().toISOString();
+    if (envToken !== undefined) {
+      await this.db
+        .insertInto('enrollment_tokens')
+        .values({ token_hash: sha256Hex(envToken), kind: 'env', created_at: now, used_at: null, device_id: null })
+        .onConflict((oc) => oc.column('token_hash').doNothing())
+        .execute();
+    }
+    const outstanding = await this.db
+      .selectFrom('enrollment_tokens')
+      .select('token_hash')
+      .where('kind', '=', 'one-time')
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (outstanding) return undefined;
+    const token = secret('lpt');
+    await this.db
+      .insertInto('enrollment_tokens')
+      .values({ token_hash: sha256Hex(token), kind: 'one-time', created_at: now, used_at: null, device_id: null })
+      .execute();
+    return token;
+  }
+
+  async enroll(req: { token: string; name: string; capabilities?: DeviceCapabilities }): Promise<EnrollResponse> {
+    const tokenHash = sha256Hex(req.token);
+    const deviceId = `dev_${randomUUID()}`;
+    const credential = secret('lpd');
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('enrollment_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      if (!row || (row.kind === 'one-time' && row.used_at !== null)) {
+        throw new LeptonError('ENROLLMENT_INVALID', `enrollment token is ${row ? 'already used' : 'not known to this server'}; ask the server operator for a valid token`);
+      }
+      await trx
+        .insertInto('devices')
+        .values({
+          id: deviceId,
+          name: req.name,
+          capabilities: JSON.stringify(req.capabilities ?? {}),
+          credential_hash: sha256Hex(credential),
+          created_at: now,
+          last_seen_at: null,
+        })
+        .execute();
+      if (row.kind === 'one-time') {
+        // Conditional on still being unused: two concurrent enrollments cannot both consume one token.
+        const res = await trx
+          .updateTable('enrollment_tokens')
+          .set({ used_at: now, device_id: deviceId })
+          .where('token_hash', '=', tokenHash)
+          .where('used_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) {
+          throw new LeptonError('ENROLLMENT_INVALID', 'enrollment token is already used; ask the server operator for a valid token');
+        }
+      }
+    });
+    return { deviceId, credential };
+  }
+
+  /** The device a bearer credential belongs to (UNAUTHORIZED otherwise); records when it was last seen. */
+  async authenticate(authorization: string | undefined): Promise<Device> {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!match) {
+      throw new LeptonError('UNAUTHORIZED', 'missing device credential: send "Authorization: Bearer <credential>" from devices.enroll');
+    }
+    const hash = sha256Hex(match[1]!);
+    const row = await this.db.selectFrom('devices').selectAll().where('credential_hash', '=', hash).executeTakeFirst();
+    if (!row) throw new LeptonError('UNAUTHORIZED', 'device credential is not valid on this server; enroll again');
+    await this.db.updateTable('devices').set({ last_seen_at: new Date().toISOString() }).where('id', '=', row.id).execute();
+    return { id: row.id, name: row.name, capabilities: JSON.parse(row.capabilities) as DeviceCapabilities };
+  }
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { LeptonError } from '@lepton/tensor-core';
+import { PrecisionSchema, type Variant } from '@lepton/contracts';
+import { sendHttpError } from '@lepton/node-platform';
+import type { ArtifactStore } from '../registry/artifact-store';
+import type { ModelRegistry } from '../registry/model-registry';
+import type { DeviceRegistry } from '../devices/device-registry';
+
+const QuerySchema = z.strictObject({
+  version: z.string().min(1).max(64).optional(),
+  /** A variant id from the model record (wins over precision). */
+  variant: z.string().min(1).max(64).optional(),
+  precision: PrecisionSchema.default('fp32'),
+});
+
+interface Deps {
+  registry: ModelRegistry;
+  artifacts: ArtifactStore;
+  devices: DeviceRegistry;
+}
+
+type ArtifactRequest = FastifyRequest<{ Params: { id: string } }>;
+
+/**
+ * Model bytes, streamed with their digest in x-lepton-sha256 so the receiver verifies before it caches.
+ * - GET /api/v1/models/:id/artifact: for enrolled devices (Authorization: Bearer <credential>); the credential
+ *   identifies the device (logged, last_seen_at) and picks edge-targeted variants.
+ * - GET /api/v1/web/models/:id/artifact: for the web app this server serves; no credential, because a browser
+ *   has none and every visitor of the page can run the model anyway (web-targeted variants).
+ * Query: version, variant (id) or precision (default fp32).
+ */
+export async function artifactRoute(app: FastifyInstance, deps: Deps): Promise<void> {
+  await app.register(async (scope) => {
+    scope.setErrorHandler((err, _request, reply) => sendHttpError(reply, err));
+    scope.get('/api/v1/models/:id/artifact', async (request: ArtifactRequest, reply) => {
+      const device = await deps.devices.authenticate(request.headers.authorization);
+      return sendArtifact(deps, request, reply, 'edge', { device: device.id });
+    });
+    scope.get('/api/v1/web/models/:id/artifact', async (request: ArtifactRequest, reply) =>
+      sendArtifact(deps, request, reply, 'web', { device: 'browser' }),
+    );
+  });
+}
+
+async function sendArtifact(deps: Deps, request: ArtifactRequest, reply: FastifyReply, target: string, who: { device: string }) {
+  const query = QuerySchema.safeParse(request.query ?? {});
+  if (!query.success) {
+    const issue = query.error.issues[0]!;
+    throw new LeptonError('VALIDATION_FAILED', `query ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const { version, variant: variantId, precision } = query.data;
+  const id = request.params.id;
+  let resolved: { record: { id: string; version: string }; variant: Variant };
+  if (variantId !== undefined) {
+    const record = await deps.registry.get(id, version);
+    const variant = record.variants.find((v) => v.id === variantId);
+    if (!variant) {
+      throw new LeptonError('ARTIFACT_NOT_FOUND', `model ${record.id}@${record.version} has no variant ${JSON.stringify(variantId)}; variants: ${record.variants.map((v) => v.id).join(', ') || '(none)'}`, {
+        id,
+        variant: variantId,
+      });
+    }
+    resolved = { record, variant };
+  } else {
+    resolved = await deps.registry.resolveVariant(id, { ...(version !== undefined ? { version } : {}), precision, target });
+  }
+  const { record, variant } = resolved;
+  if (!(await deps.artifacts.has(variant.sha256, variant.size))) {
+    throw new LeptonError('ARTIFACT_NOT_FOUND', `artifact of ${record.id}@${record.version} (${variant.id}) is missing from the store`, {
+      sha256: variant.sha256,
+    });
+  }
+  request.log.info({ ...who, model: record.id, version: record.version, variant: variant.id }, 'artifact download');
+  return reply
+    .header('content-type', 'application/octet-stream')
+    .header('content-length', String(variant.size))
+    .header('x-lepton-sha256', variant.sha256)
+    .header('x-lepton-model', record.id)
+    .header('x-lepton-version', record.version)
+    .header('x-lepton-variant', variant.id)
+    .header('etag', `"sha256:${variant.sha256}"`)
+    .send(deps.artifacts.openStream(variant.sha256));
+}

@@ -1,0 +1,192 @@
+import type { Kysely } from 'kysely';
+import { LeptonError } from '@lepton/tensor-core';
+import {
+  ModelManifestSchema,
+  type ModelManifest,
+  type ModelRecord,
+  type Variant,
+} from '@lepton/contracts';
+import type { ModelService } from '@lepton/api';
+import type { RegistryDatabase } from '../db/schema';
+import type { ArtifactStore, StoredArtifact } from './artifact-store';
+
+export interface VariantInput {
+  precision: Variant['precision'];
+  target?: Variant['target'];
+  opset?: number;
+  /** The model file: bytes or a path (read in chunks into the artifact store). */
+  source: Uint8Array | { file: string };
+}
+
+export interface ResolvedArtifact {
+  record: ModelRecord;
+  variant: Variant;
+}
+
+function variantId(precision: string, target: string): string {
+  return target === 'any' ? precision : `${precision}-${target}`;
+}
+
+/** Model versions, their manifests and variants, on Kysely (SQLite or PostgreSQL). */
+export class ModelRegistry implements ModelService {
+  constructor(
+    private readonly db: Kysely<RegistryDatabase>,
+    private readonly artifacts: ArtifactStore,
+  ) {}
+
+  /**
+   * Register a model version with its variants. Registering an (id, version) that exists returns the existing
+   * record unchanged, so restarts and repeated bootstraps never duplicate a model.
+   */
+  async register(manifestInput: unknown, variants: VariantInput[]): Promise<{ record: ModelRecord; created: boolean }> {
+    const parsed = ModelManifestSchema.safeParse(manifestInput);
+    if (!parsed.success) {
+      throw new LeptonError('MANIFEST_INVALID', `manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    const manifest = parsed.data;
+    const existing = await this.find(manifest.id, manifest.version);
+    if (existing) return { record: existing, created: false };
+    // Files first (idempotent, content-addressed), rows after in one transaction.
+    const stored: { input: VariantInput; artifact: StoredArtifact }[] = [];
+    for (const v of variants) stored.push({ input: v, artifact: await this.artifacts.put(v.source) });
+    const now = new Date().toISOString();
+    try {
+      await this.insertVersion(manifest, stored, now);
+    } catch (err) {
+      // Another process sharing the database registered the same version first: theirs stands.
+      const raced = await this.find(manifest.id, manifest.version);
+      if (raced) return { record: raced, created: false };
+      throw err;
+    }
+    return { record: (await this.find(manifest.id, manifest.version))!, created: true };
+  }
+
+  private async insertVersion(
+    manifest: ModelManifest,
+    stored: { input: VariantInput; artifact: StoredArtifact }[],
+    now: string,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const model = await trx.selectFrom('models').select('id').where('id', '=', manifest.id).executeTakeFirst();
+      if (!model) {
+        await trx.insertInto('models').values({ id: manifest.id, name: manifest.name, task: manifest.task, created_at: now }).execute();
+      }
+      const last = await trx
+        .selectFrom('model_versions')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('model_id', '=', manifest.id)
+        .executeTakeFirst();
+      await trx
+        .insertInto('model_versions')
+        .values({ model_id: manifest.id, version: manifest.version, seq: Number(last?.seq ?? 0) + 1, manifest: JSON.stringify(manifest), created_at: now })
+        .execute();
+      for (const { input, artifact } of stored) {
+        const target = input.target ?? 'any';
+        await trx
+          .insertInto('artifacts')
+          .values({ sha256: artifact.sha256, size: artifact.size, created_at: now })
+          .onConflict((oc) => oc.column('sha256').doNothing())
+          .execute();
+        await trx
+          .insertInto('variants')
+          .values({
+            model_id: manifest.id,
+            version: manifest.version,
+            variant_id: variantId(input.precision, target),
+            precision: input.precision,
+            target,
+            sha256: artifact.sha256,
+            size: artifact.size,
+            opset: input.opset ?? null,
+          })
+          .execute();
+      }
+    });
+  }
+
+  /** Every model version, models by id, newest version first. */
+  async list(): Promise<ModelRecord[]> {
+    const rows = await this.db
+      .selectFrom('model_versions')
+      .innerJoin('models', 'models.id', 'model_versions.model_id')
+      .select(['models.id', 'models.name', 'models.task', 'model_versions.version', 'model_versions.manifest', 'model_versions.created_at'])
+      .orderBy('models.id')
+      .orderBy('model_versions.seq', 'desc')
+      .execute();
+    const variants = await this.db.selectFrom('variants').selectAll().orderBy('variant_id').execute();
+    return rows.map((r) => this.toRecord(r, variants.filter((v) => v.model_id === r.id && v.version === r.version)));
+  }
+
+  /** One version (the latest when `version` is omitted). MODEL_NOT_FOUND names what exists. */
+  async get(id: string, version?: string): Promise<ModelRecord> {
+    const found = await this.find(id, version);
+    if (found) return found;
+    const known = await this.db.selectFrom('model_versions').select(['model_id', 'version']).orderBy('model_id').execute();
+    const list = known.map((k) => `${k.model_id}@${k.version}`).join(', ') || '(none)';
+    const what = version === undefined ? `model ${JSON.stringify(id)}` : `model ${JSON.stringify(id)} version ${JSON.stringify(version)}`;
+    throw new LeptonError('MODEL_NOT_FOUND', `${what} is not registered; registered: ${list}`, { id, ...(version ? { version } : {}) });
+  }
+
+  /**
+   * The variant to hand out for a precision (default fp32) and target: an exact target match first, then
+   * 'any'. ARTIFACT_NOT_FOUND lists the variants that exist.
+   */
+  async resolveVariant(id: string, opts: { version?: string; precision?: string; target?: string } = {}): Promise<ResolvedArtifact> {
+    const record = await this.get(id, opts.version);
+    const precision = opts.precision ?? 'fp32';
+    const target = opts.target ?? 'any';
+    const candidates = record.variants.filter((v) => v.precision === precision);
+    const variant = candidates.find((v) => v.target === target) ?? candidates.find((v) => v.target === 'any');
+    if (!variant) {
+      const have = record.variants.map((v) => `${v.precision}/${v.target}`).join(', ') || '(none)';
+      throw new LeptonError('ARTIFACT_NOT_FOUND', `model ${id}@${record.version} has no ${precision} variant for target ${target}; variants: ${have}`, {
+        id,
+        version: record.version,
+        precision,
+      });
+    }
+    return { record, variant };
+  }
+
+  private async find(id: string, version?: string): Promise<ModelRecord | undefined> {
+    let q = this.db
+      .selectFrom('model_versions')
+      .innerJoin('models', 'models.id', 'model_versions.model_id')
+      .select(['models.id', 'models.name', 'models.task', 'model_versions.version', 'model_versions.manifest', 'model_versions.created_at'])
+      .where('models.id', '=', id);
+    q = version === undefined ? q.orderBy('model_versions.seq', 'desc') : q.where('model_versions.version', '=', version);
+    const row = await q.limit(1).executeTakeFirst();
+    if (!row) return undefined;
+    const variants = await this.db
+      .selectFrom('variants')
+      .selectAll()
+      .where('model_id', '=', id)
+      .where('version', '=', row.version)
+      .orderBy('variant_id')
+      .execute();
+    return this.toRecord(row, variants);
+  }
+
+  private toRecord(
+    row: { id: string; name: string; task: string; version: string; manifest: string; created_at: string },
+    variants: RegistryDatabase['variants'][],
+  ): ModelRecord {
+    const manifest = JSON.parse(row.manifest) as ModelManifest;
+    return {
+      id: row.id,
+      name: row.name,
+      version: row.version,
+      task: manifest.task,
+      manifest,
+      variants: variants.map((v) => ({
+        id: v.variant_id,
+        precision: v.precision as Variant['precision'],
+        target: v.target as Variant['target'],
+        sha256: v.sha256,
+        size: Number(v.size),
+        ...(v.opset !== null ? { opset: v.opset } : {}),
+      })),
+      createdAt: row.created_at,
+    };
+  }
+}

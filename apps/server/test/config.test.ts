@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src';
+
+describe('loadConfig', () => {
+  it('fills the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: resolve('./.lepton'),
+      databaseUrl: undefined,
+      enrollToken: undefined,
+      logLevel: 'info',
+      webDir: undefined,
+    });
+  });
+
+  it('reads PORT=0, a postgres URL and treats empty variables as unset', () => {
+    const c = loadConfig({ PORT: '0', HOST: '', LEPTON_DATABASE_URL: 'postgres://u:p@db/lepton', LEPTON_ENROLL_TOKEN: 'lepton-dev-enroll-token' });
+    expect(c.port).toBe(0);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.databaseUrl).toBe('postgres://u:p@db/lepton');
+    expect(c.enrollToken).toBe('lepton-dev-enroll-token');
+  });
+
+  it('names every bad variable', () => {
+    expect(() => loadConfig({ PORT: '70000', LEPTON_DATABASE_URL: 'mysql://x' })).toThrow(
+      /^invalid server configuration: PORT: .*65535.*; LEPTON_DATABASE_URL: expected postgres:\/\/\.\.\., sqlite:PATH or file:PATH$/,
+    );
+  });
+});

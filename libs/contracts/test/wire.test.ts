@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { LeptonError, type Tensor } from '@lepton/tensor-core';
+import { decodeWireTensor, encodeWireTensor, type WireFormat, WireTensorSchema } from '../src';
+
+const FORMATS: WireFormat[] = ['base64', 'array'];
+
+/** Encode, go through JSON text as a client would, validate the schema, decode. */
+function roundTrip(t: Tensor, format: WireFormat): Tensor {
+  const json = JSON.stringify(encodeWireTensor('x', t, format));
+  return decodeWireTensor(WireTensorSchema.parse(JSON.parse(json)));
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(LeptonError);
+    return (e as LeptonError).code;
+  }
+  return undefined;
+}
+
+function errorOf(fn: () => unknown): LeptonError {
+  try {
+    fn();
+  } catch (e) {
+    return e as LeptonError;
+  }
+  throw new Error('expected a LeptonError');
+}
+
+describe('field cases', () => {
+  it('int64 extremes and values above 2^53 survive both forms', () => {
+    const values = ['9007199254740993', '-9223372036854775808', '9223372036854775807', '16000'];
+    const t: Tensor = { dtype: 'int64', shape: [4], data: BigInt64Array.from(values.map((v) => BigInt(v))) };
+    for (const format of FORMATS) {
+      const back = roundTrip(t, format);
+      expect(Array.from(back.data as BigInt64Array, String)).toEqual(values);
+    }
+    expect(encodeWireTensor('x', t, 'array').data).toEqual(values);
+  });
+
+  it('float32 specials are identical by Object.is and 0.1 keeps its float32 bits', () => {
+    const values = [NaN, -0, Infinity, -Infinity, 1, 0.1];
+    const t: Tensor = { dtype: 'float32', shape: [6], data: Float32Array.from(values) };
+    for (const format of FORMATS) {
+      const back = roundTrip(t, format).data as Float32Array;
+      expect(back).toBeInstanceOf(Float32Array);
+      Array.from(t.data as Float32Array).forEach((v, i) => expect(Object.is(back[i], v)).toBe(true));
+      expect(new Uint32Array(back.buffer)[5]).toBe(0x3dcccccd); // float32(0.1)
+    }
+    const wire = encodeWireTensor('x', t, 'array');
+    expect(wire.data).toEqual(['NaN', '-0', 'Infinity', '-Infinity', 1, 0.1]);
+    expect(JSON.stringify(wire.data)).toBe('["NaN","-0","Infinity","-Infinity",1,0.1]');
+  });
+
+  it('decodes base64 little-endian float32', () => {
+    const t = decodeWireTensor({ name: 'x', dtype: 'float32', shape: [4], data: 'AACAPgAAAD8AAEA/AACAPw==' });
+    expect(Array.from(t.data as Float32Array)).toEqual([0.25, 0.5, 0.75, 1]);
+    expect(encodeWireTensor('x', t).data).toBe('AACAPgAAAD8AAEA/AACAPw==');
+  });
+
+  it('accepts a scalar int64 as number, decimal string or bigint', () => {
+    for (const v of [16000, '16000', 16000n]) {
+      const t = decodeWireTensor({ name: 'sr', dtype: 'int64', shape: [], data: [v] });
+      expect(t.shape).toEqual([]);
+      expect(Array.from(t.data as BigInt64Array)).toEqual([16000n]);
+    }
+  });
+
+  it('float16 and bfloat16 array forms show values while base64 carries bits', () => {
+    const half: Tensor = { dtype: 'float16', shape: [4], data: Uint16Array.from([0x3c00, 0x2e66, 0xfc00, 0x8000]) };
+    expect(encodeWireTensor('h', half, 'array').data).toEqual([1, 0.1, '-Infinity', '-0']);
+    expect(encodeWireTensor('h', half).data).toBe('ADxmLgD8AIA=');
+    const bf: Tensor = { dtype: 'bfloat16', shape: [2], data: Uint16Array.from([0x3f80, 0x3dcd]) };
+    expect(encodeWireTensor('b', bf, 'array').data).toEqual([1, 0.1]);
+    const back = decodeWireTensor({ name: 'h', dtype: 'float16', shape: [2], data: [1, 0.1] });
+    expect(Array.from(back.data as Uint16Array)).toEqual([0x3c00, 0x2e66]);
+  });
+
+  it('bool, int4 and string tensors use their readable forms', () => {
+    const b: Tensor = { dtype: 'bool', shape: [3], data: Uint8Array.from([1, 0, 1]) };
+    expect(encodeWireTensor('b', b, 'array').data).toEqual([true, false, true]);
+    // int4 packs low nibble first: [-1, 7, -8] -> 0x7f, 0x08.
+    const q = decodeWireTensor({ name: 'q', dtype: 'int4', shape: [3], data: [-1, 7, -8] });
+    expect(Array.from(q.data as Uint8Array)).toEqual([0x7f, 0x08]);
+    expect(encodeWireTensor('q', q, 'array').data).toEqual([-1, 7, -8]);
+    const s: Tensor = { dtype: 'string', shape: [2], data: ['héllo', '🙂'] };
+    const wire = encodeWireTensor('s', s);
+    // KServe BYTES: 4-byte little-endian length then UTF-8.
+    expect(Buffer.from(wire.data as string, 'base64')).toEqual(
+      Buffer.from([6, 0, 0, 0, 0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f, 4, 0, 0, 0, 0xf0, 0x9f, 0x99, 0x82]),
+    );
+    expect(decodeWireTensor(wire).data).toEqual(['héllo', '🙂']);
+  });
+});
+
+describe('storage', () => {
+  it('encodes views at odd offsets of a shared buffer with their own bytes only', () => {
+    const pool = new Uint8Array(64).map((_, i) => i);
+    const view = pool.subarray(3, 7);
+    expect(encodeWireTensor('v', { dtype: 'uint8', shape: [4], data: view }).data).toBe(Buffer.from([3, 4, 5, 6]).toString('base64'));
+    const halfView = new Uint16Array(pool.buffer, 2, 2);
+    expect(encodeWireTensor('h', { dtype: 'uint16', shape: [2], data: halfView }).data).toBe(Buffer.from([2, 3, 4, 5]).toString('base64'));
+  });
+
+  it('decodes into fresh, aligned buffers it owns', () => {
+    for (const format of FORMATS) {
+      const t = roundTrip({ dtype: 'float64', shape: [3], data: Float64Array.from([1, 2, 3]) }, format);
+      const d = t.data as Float64Array;
+      expect(d.byteOffset).toBe(0);
+      expect(d.buffer.byteLength).toBe(24);
+    }
+  });
+});
+
+describe('errors', () => {
+  it('rejects a tensor above the limit before allocating, naming the limit', () => {
+    // 2^30 float32 would be 4 GiB: the error must come from the shape alone.
+    const e = errorOf(() => decodeWireTensor({ name: 'big', dtype: 'float32', shape: [1 << 30], data: 'AAAA' }));
+    expect(e.code).toBe('TENSOR_TOO_LARGE');
+    expect(e.message).toContain("'big'");
+    expect(e.message).toContain(String(64 * 1024 * 1024));
+    expect(codeOf(() => decodeWireTensor({ name: 'x', dtype: 'uint8', shape: [8], data: 'AAAAAAAAAAA=' }, { maxBytes: 4 }))).toBe(
+      'TENSOR_TOO_LARGE',
+    );
+    expect(codeOf(() => decodeWireTensor({ name: 's', dtype: 'string', shape: [1], data: ['abcdef'] }, { maxBytes: 4 }))).toBe(
+      'TENSOR_TOO_LARGE',
+    );
+  });
+
+  it('checks data length against dtype x shape', () => {
+    const e = errorOf(() => decodeWireTensor({ name: 'x', dtype: 'float32', shape: [2, 2], data: 'AACAPwAAgD8=' }));
+    expect(e.code).toBe('TENSOR_SIZE_MISMATCH');
+    expect(e.message).toBe("tensor 'x': float32 [2, 2] needs 16 bytes, base64 data holds 8");
+    expect(codeOf(() => decodeWireTensor({ name: 'x', dtype: 'int32', shape: [3], data: [1, 2] }))).toBe('TENSOR_SIZE_MISMATCH');
+  });
+
+  it('names the tensor and index of a bad element', () => {
+    const cases: [string, unknown[], string][] = [
+      ['int64', ['12', '9223372036854775808'], "tensor 't' data[1] is \"9223372036854775808\"; expected a int64 in"],
+      ['int64', [1, 2 ** 53 + 2], "tensor 't' data[1] is 9007199254740994"],
+      ['int64', ['1.5'], "tensor 't' data[0] is \"1.5\""],
+      ['uint8', [0, 256], "tensor 't' data[1] is 256; expected an integer in [0, 255] for uint8"],
+      ['int32', [0.5], "tensor 't' data[0] is 0.5"],
+      ['float32', [1, 'nan'], "tensor 't' data[1] is \"nan\"; expected a number or one of"],
+      ['bool', [true, 'yes'], "tensor 't' data[1] is \"yes\"; expected true or false"],
+      ['int4', [8], "tensor 't' data[0] is 8; expected an integer in [-8, 7] for int4"],
+      ['string', [3], "tensor 't' data[0] is 3; expected a string"],
+    ];
+    for (const [dtype, data, message] of cases) {
+      const e = errorOf(() => decodeWireTensor({ name: 't', dtype, shape: [data.length], data: data as never }));
+      expect(e.code).toBe('TENSOR_ENCODING_INVALID');
+      expect(e.message).toContain(message);
+    }
+  });
+
+  it('rejects bad base64, unknown dtypes and bad shapes', () => {
+    const e = errorOf(() => decodeWireTensor({ name: 'x', dtype: 'uint8', shape: [3], data: 'AA*A' }));
+    expect(e.code).toBe('TENSOR_ENCODING_INVALID');
+    expect(e.message).toContain('"*" at position 2');
+    expect(codeOf(() => decodeWireTensor({ name: 'x', dtype: 'complex64', shape: [1], data: [] }))).toBe('DTYPE_UNSUPPORTED');
+    expect(codeOf(() => decodeWireTensor({ name: 'x', dtype: 'uint8', shape: [-1], data: [] }))).toBe('SHAPE_INVALID');
+    expect(codeOf(() => decodeWireTensor({ name: 'x', dtype: 'uint8', shape: [1.5], data: [] }))).toBe('SHAPE_INVALID');
+    // Elements that claim more bytes than there are.
+    expect(codeOf(() => decodeWireTensor({ name: 's', dtype: 'string', shape: [1], data: 'CgAAAGE=' }))).toBe('TENSOR_SIZE_MISMATCH');
+  });
+
+  it('rejects storage that does not match the shape on encode', () => {
+    expect(codeOf(() => encodeWireTensor('x', { dtype: 'float32', shape: [3], data: new Float32Array(2) }))).toBe(
+      'TENSOR_SIZE_MISMATCH',
+    );
+  });
+});

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import { appRouter, type AppRouter, type LeptonServices } from '@lepton/api';
+import { vadStreamRoute } from './vad-stream-route';
+
+export interface LeptonHttpOptions {
+  /** Where tRPC is mounted (default /trpc). */
+  trpcPrefix?: string;
+  /** Largest tRPC request body in bytes (default 64 MiB: inline WAVs and JSON tensors travel in it). */
+  maxTrpcBodyBytes?: number;
+}
+
+/** What GET /healthz answers. */
+export interface HealthBody {
+  status: 'ok';
+  platform: LeptonServices['platform'];
+  models: { id: string; version: string }[];
+}
+
+/**
+ * Mount the Lepton API on a Fastify instance: tRPC at /trpc, GET /healthz (+ the KServe v2 liveness and
+ * readiness probes), and the streaming POST /api/v1/vad/detect. The server and the edge agent both call this,
+ * so they serve identical APIs over their own services.
+ */
+export async function registerLeptonHttp(
+  app: FastifyInstance,
+  services: LeptonServices,
+  opts: LeptonHttpOptions = {},
+): Promise<void> {
+  const bodyLimit = opts.maxTrpcBodyBytes ?? 64 * 1024 * 1024;
+  await app.register(async (scope) => {
+    // tRPC registers its route without a bodyLimit; give it ours without touching the host's default.
+    scope.addHook('onRoute', (route) => {
+      route.bodyLimit ??= bodyLimit;
+    });
+    const trpc: FastifyTRPCPluginOptions<AppRouter> = {
+      prefix: opts.trpcPrefix ?? '/trpc',
+      trpcOptions: {
+        router: appRouter,
+        createContext: () => ({ services }),
+        onError({ error, path }) {
+          if (error.code === 'INTERNAL_SERVER_ERROR') scope.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
+        },
+      },
+    };
+    await scope.register(fastifyTRPCPlugin, trpc);
+  });
+
+  await app.register(async (scope) => vadStreamRoute(scope, services));
+
+  app.get('/healthz', async (): Promise<HealthBody> => {
+    const models = await services.models.list();
+    return { status: 'ok', platform: services.platform, models: models.map((m) => ({ id: m.id, version: m.version })) };
+  });
+  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/ready', async () => ({ ready: true }));
+}

@@ -1,0 +1,142 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LeptonError } from '@lepton/tensor-core';
+import type { VadResult } from '@lepton/contracts';
+import type { AppRouter, LeptonServices } from '@lepton/api';
+import { postWavStream, registerLeptonHttp } from '../src';
+
+/** Inference faked at the edge: the stream consumer records what the route handed it. */
+const seen: { chunks: number; bytes: number; firstBytes: string; query?: unknown } = { chunks: 0, bytes: 0, firstBytes: '' };
+const result = (chunks: number): VadResult => ({
+  model: 'silero-vad-v5',
+  version: '5',
+  segments: [],
+  chunks,
+  durationSec: 0,
+  sampleRate: 16000,
+  source: { sampleRate: 16000, channels: 1, encoding: 'int16' },
+  answeredBy: 'server',
+  timings: { totalMs: 0, inferenceMs: 0 },
+});
+const services: LeptonServices = {
+  platform: 'server',
+  models: {
+    list: async () => [],
+    get: async (id) => {
+      throw new LeptonError('MODEL_NOT_FOUND', `model ${JSON.stringify(id)} is not registered`, { id });
+    },
+  },
+  inference: {
+    infer: async () => {
+      throw new LeptonError('NOT_IMPLEMENTED', 'infer');
+    },
+    vadDetect: async (req) => result(req.wav.length),
+    vadDetectStream: async (req) => {
+      seen.chunks = 0;
+      seen.bytes = 0;
+      seen.query = { model: req.model, options: req.options, includeProbabilities: req.includeProbabilities };
+      for await (const chunk of req.audio) {
+        if (seen.chunks === 0) {
+          seen.firstBytes = new TextDecoder().decode(chunk.subarray(0, 4));
+          if (seen.firstBytes !== 'RIFF') throw new LeptonError('WAV_INVALID', `file starts with ${JSON.stringify(seen.firstBytes)}; expected "RIFF"`);
+        }
+        seen.chunks++;
+        seen.bytes += chunk.length;
+      }
+      return result(seen.chunks);
+    },
+  },
+};
+
+let app: FastifyInstance;
+let url: string;
+
+beforeAll(async () => {
+  app = Fastify({ logger: false });
+  await registerLeptonHttp(app, services);
+  url = await app.listen({ port: 0, host: '127.0.0.1' });
+});
+afterAll(() => app.close());
+
+function riff(size: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(size);
+  b.set(new TextEncoder().encode('RIFF'));
+  return b;
+}
+
+describe('POST /api/v1/vad/detect', () => {
+  it('hands the body to the service as a stream of chunks, with the parsed query', async () => {
+    const size = 8 * 1024 * 1024 + 3;
+    async function* pieces() {
+      const whole = riff(size);
+      for (let o = 0; o < size; o += 65536) yield whole.subarray(o, o + 65536);
+    }
+    const res = await postWavStream(url, pieces(), { threshold: 0.6, minSilenceMs: 50, includeProbabilities: true });
+    expect(res.answeredBy).toBe('server');
+    expect(seen.bytes).toBe(size);
+    expect(seen.chunks).toBeGreaterThan(1);
+    expect(seen.query).toEqual({ model: 'silero-vad-v5', options: { threshold: 0.6, minSilenceMs: 50 }, includeProbabilities: true });
+  });
+
+  it('answers an endless non-WAV upload with 400 WAV_INVALID (the body is never buffered whole)', async () => {
+    async function* endless() {
+      for (;;) yield new Uint8Array(65536).fill(0x41);
+    }
+    const err = await postWavStream(url, endless()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LeptonError);
+    expect(err).toMatchObject({ code: 'WAV_INVALID', message: 'file starts with "AAAA"; expected "RIFF"' });
+  });
+
+  it('rejects a misspelt or out-of-range query parameter, naming it', async () => {
+    const res = await fetch(`${url}/api/v1/vad/detect?treshold=0.5`, { method: 'POST', headers: { 'content-type': 'audio/wav' }, body: riff(64) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe('VALIDATION_FAILED');
+    expect(body.message).toContain('treshold');
+    const err = await postWavStream(url, riff(64), { threshold: 1.5 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((err as Error).message).toMatch(/^query threshold: /);
+  });
+
+  it('rejects other content types with 415 and an empty body with WAV_EMPTY', async () => {
+    const res = await fetch(`${url}/api/v1/vad/detect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'RIFF' });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { code: string }).code).toBe('BAD_REQUEST');
+    const empty = await fetch(`${url}/api/v1/vad/detect`, { method: 'POST' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { code: string }).code).toBe('WAV_EMPTY');
+  });
+
+  it('reports an unreachable server as UPSTREAM_UNAVAILABLE', async () => {
+    // A port that was just free: nobody listens on it.
+    const probe = Fastify();
+    const port = Number(new URL(await probe.listen({ port: 0, host: '127.0.0.1' })).port);
+    await probe.close();
+    const err = await postWavStream(`http://127.0.0.1:${port}`, riff(64)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect((err as Error).message).toBe(`cannot reach http://127.0.0.1:${port}/api/v1/vad/detect: ECONNREFUSED`);
+  });
+});
+
+describe('tRPC and health on the same instance', () => {
+  it('serves /healthz and the KServe probes', async () => {
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', platform: 'server', models: [] });
+    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+  });
+
+  it('gives a typed client data.lepton and the mapped HTTP status', async () => {
+    const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc` })] });
+    const err = await client.models.get.query({ id: 'nope' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TRPCClientError);
+    const data = (err as TRPCClientError<AppRouter>).data!;
+    expect(data.httpStatus).toBe(404);
+    expect(data.lepton).toEqual({ code: 'MODEL_NOT_FOUND', message: 'model "nope" is not registered', details: { id: 'nope' } });
+  });
+
+  it('accepts tRPC bodies beyond Fastify’s 1 MiB default (inline WAVs)', async () => {
+    const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc` })] });
+    const wav = Buffer.from(riff(3 * 1024 * 1024)).toString('base64');
+    expect((await client.vad.detect.mutate({ wav })).chunks).toBe(3 * 1024 * 1024);
+  });
+});
