@@ -59,7 +59,7 @@ export default [
     },
   },
   {
-    files: ['libs/tensor-core/src/**/*.ts', 'libs/contracts/src/**/*.ts', 'libs/runtime/src/**/*.ts', 'libs/api/src/**/*.ts'],
+    files: ['libs/tensor-core/src/**/*.ts', 'libs/contracts/src/**/*.ts', 'libs/runtime/src/**/*.ts', 'libs/onnx/src/**/*.ts', 'libs/api/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: neutralBans,
   },

@@ -40,6 +40,7 @@ describe('loadEdgeConfig', () => {
   it('treats an empty variable as unset and an empty model list as forward-only', () => {
     expect(loadEdgeConfig({ EDGE_PORT: '', LEPTON_ENROLL_TOKEN: '' }).port).toBe(8081);
     expect(loadEdgeConfig({ EDGE_MODELS: ' , ' }).models).toEqual([]);
+    expect(loadEdgeConfig({ EDGE_MODELS: '' }).models).toEqual([]);
   });
 
   it.each([

@@ -34,8 +34,9 @@ export interface EdgeConfig {
 }
 
 export function loadEdgeConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): EdgeConfig {
-  // Empty strings mean "unset" so `EDGE_PORT= lepton-edge` behaves like leaving it out.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // Empty strings mean "unset" so `EDGE_PORT= lepton-edge` behaves like leaving it out; except EDGE_MODELS, where
+  // empty is meaningful: run nothing locally, forward every request.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || k === 'EDGE_MODELS')));
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

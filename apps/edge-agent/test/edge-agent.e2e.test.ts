@@ -161,6 +161,32 @@ describe('edge agent with a real server', () => {
     expect(onEdge.probabilities).toEqual(onServer.probabilities);
   });
 
+  it('rejects a bad WAV itself instead of forwarding it', async () => {
+    const bad = Buffer.from('RIFF....WAVEjunk that is not a fmt chunk');
+    const err = await client(agent!.url)
+      .vad.detect.mutate({ model: MODEL, wav: bad.toString('base64') })
+      .catch((e: unknown) => e as { data?: { lepton?: { code: string } } });
+    expect((err as { data?: { lepton?: { code: string } } }).data?.lepton?.code).toMatch(/^WAV_/);
+    expect(agent!.stderr()).not.toContain('local.failed');
+  });
+
+  it('forwards everything when it runs no model locally (EDGE_MODELS empty)', async () => {
+    const forwardOnly = await spawnAgent({ serverUrl: server!.url, dataDir: join(tmp, 'edge-forward'), token: TOKEN, models: '' });
+    try {
+      const [viaAgent, direct] = [await detect(forwardOnly.url), await detect(server!.url)];
+      expect(viaAgent.answeredBy).toBe('server');
+      expect(viaAgent.segments).toEqual(direct.segments);
+      const streamed = await postWavStream(forwardOnly.url, fixture.path, { model: MODEL });
+      expect(streamed.answeredBy).toBe('server');
+      expect(streamed.segments).toEqual(direct.segments);
+      // Its models come from the server; nothing was cached.
+      expect((await client(forwardOnly.url).models.list.query()).map((r) => r.id)).toContain(MODEL);
+      expect(existsSync(join(tmp, 'edge-forward', 'models'))).toBe(false);
+    } finally {
+      await forwardOnly.stop();
+    }
+  });
+
   it('exits with a clear error when the enrollment token is wrong', async () => {
     const res = await runToExit(
       'apps/edge-agent/src/main.ts',

@@ -77,8 +77,17 @@ export function spawnServer(env: { dataDir: string; token: string; port?: number
   });
 }
 
-export function agentEnv(env: { serverUrl: string; dataDir: string; token?: string }): Record<string, string> {
+export interface AgentEnv {
+  serverUrl: string;
+  dataDir: string;
+  token?: string;
+  /** Comma-separated model ids (default: the agent's default, silero-vad-v5). */
+  models?: string;
+}
+
+export function agentEnv(env: AgentEnv): Record<string, string> {
   return {
+    ...(env.models !== undefined ? { EDGE_MODELS: env.models } : {}),
     EDGE_PORT: '0',
     EDGE_HOST: '127.0.0.1',
     LEPTON_SERVER_URL: env.serverUrl,
@@ -88,7 +97,7 @@ export function agentEnv(env: { serverUrl: string; dataDir: string; token?: stri
   };
 }
 
-export function spawnAgent(env: { serverUrl: string; dataDir: string; token?: string }): Promise<Proc> {
+export function spawnAgent(env: AgentEnv): Promise<Proc> {
   return spawnListening('apps/edge-agent/src/main.ts', 'Lepton edge agent listening on', agentEnv(env));
 }
 

@@ -11,6 +11,7 @@ import { DeviceRegistry } from './devices/device-registry';
 import { ServerInference } from './inference/server-inference';
 import { artifactRoute } from './http/artifact-route';
 import { staticRoutes } from './http/static-routes';
+import { registerMetrics } from './http/metrics';
 
 export interface StartedServer {
   /** http://HOST:PORT, with the port actually bound (PORT=0 picks a free one). */
@@ -46,6 +47,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
       requestTimeout: 0,
       forceCloseConnections: true,
     });
+    registerMetrics(app);
     await registerLeptonHttp(app, { platform: 'server', models: registry, inference, devices });
     await artifactRoute(app, { registry, artifacts, devices });
     await staticRoutes(app, { webDir: config.webDir });

@@ -174,12 +174,33 @@ describe('devices and artifacts', () => {
     expect(again).toMatchObject({ httpStatus: 401, code: 'ENROLLMENT_INVALID' });
   });
 
+  it('serves the web app its model bytes without a credential, by variant id', async () => {
+    const res = await fetch(`${server.url}/api/v1/web/models/silero-vad-v5/artifact?version=5.0.0&variant=fp32`);
+    expect(res.status).toBe(200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(res.headers.get('x-lepton-sha256')).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const missing = await fetch(`${server.url}/api/v1/web/models/silero-vad-v5/artifact?variant=int8`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'ARTIFACT_NOT_FOUND', message: 'model silero-vad-v5@5.0.0 has no variant "int8"; variants: fp32' });
+    const typo = await fetch(`${server.url}/api/v1/web/models/silero-vad-v5/artifact?precison=fp32`);
+    expect(typo.status).toBe(400);
+  });
+
   it('serves onnxruntime-web wasm and mjs at /ort/, nothing else from there', async () => {
     const wasm = await fetch(`${server.url}/ort/ort-wasm-simd-threaded.wasm`);
     expect(wasm.status).toBe(200);
     expect(wasm.headers.get('content-type')).toBe('application/wasm');
     expect((await fetch(`${server.url}/ort/ort-wasm-simd-threaded.mjs`)).headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
     expect((await fetch(`${server.url}/ort/ort.min.js.map`)).status).toBe(404);
+  });
+});
+
+describe('metrics', () => {
+  it('counts requests by route pattern at /metrics', async () => {
+    await fetch(`${server.url}/healthz`);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^lepton_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^lepton_process_resident_memory_bytes \d+/m);
   });
 });
 

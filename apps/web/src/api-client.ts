@@ -17,13 +17,14 @@ export function pickWebVariant(model: ModelRecord): Variant | undefined {
 }
 
 /**
- * Download a model's bytes from the server and check them against the registry's sha256 before handing them to
+ * Download a model's bytes from the server's public web route (no credential: a browser has none, and every
+ * visitor of the page may run the model; the device route /api/v1/models/:id/artifact wants one) and check them against the registry's sha256 before handing them to
  * onnxruntime-web, so a truncated or swapped file fails with a clear code instead of a cryptic session error.
  */
 export async function fetchModelBytes(model: ModelRecord, variant: Variant | undefined, baseUrl = ''): Promise<Uint8Array> {
   const query = new URLSearchParams({ version: model.version });
   if (variant) query.set('variant', variant.id);
-  const url = `${baseUrl}/api/v1/models/${encodeURIComponent(model.id)}/artifact?${query}`;
+  const url = `${baseUrl}/api/v1/web/models/${encodeURIComponent(model.id)}/artifact?${query}`;
   const res = await fetch(url);
   if (!res.ok) {
     const body = (await res.json().catch(() => undefined)) as { code?: string; message?: string } | undefined;

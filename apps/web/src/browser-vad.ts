@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-web';
 import type { ModelRecord, VadOptions } from '@lepton/contracts';
 import { createPredictor, detectSpeech, type Predictor, type VadRun } from '@lepton/runtime';
 import { fetchModelBytes, pickWebVariant } from './api-client';
+import { encodeWav16 } from './wav-encoder';
 
 // Our server serves onnxruntime-web's files at /ort/ (never a CDN: devices and tests have no internet). One
 // thread means no SharedArrayBuffer, so the page needs no cross-origin isolation headers.
@@ -21,7 +22,11 @@ export function loadPredictor(model: ModelRecord): Promise<Predictor> {
     pending = (async () => {
       const bytes = await fetchModelBytes(model, pickWebVariant(model));
       // WASM only, even where WebGPU exists: the point of this page is the same numbers as the server's CPU run.
-      return createPredictor({ manifest: model.manifest, model: bytes, ort, executionProviders: ['wasm'] });
+      const predictor = await createPredictor({ manifest: model.manifest, model: bytes, ort, executionProviders: ['wasm'] });
+      // One throw-away second of silence lets the browser finish compiling the hot WASM code, so the first
+      // latency shown is the steady state, like the server's native kernels (results are per run, so unaffected).
+      await detectSpeech(predictor, encodeWav16(new Float32Array(16000), 16000));
+      return predictor;
     })();
     // A failed load must not stick: the next attempt (e.g. after the server comes back) retries.
     pending.catch(() => predictors.delete(key));

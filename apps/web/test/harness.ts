@@ -21,11 +21,16 @@ function runToEnd(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessE
 }
 
 /**
- * `vite build` in its own process: inside vitest, NODE_ENV is 'test' and Vite would build a development bundle.
+ * `vite build` in its own process (inside vitest NODE_ENV is 'test', and Vite would build a development bundle),
+ * into a temp folder the server is pointed at (LEPTON_WEB_DIR), so the test never rewrites apps/web/dist under
+ * a server someone else is running.
  */
-export function buildWebApp(): Promise<string> {
+export async function buildWebApp(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'lepton-web-dist-'));
   const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
-  return runToEnd(process.execPath, [vite, 'build', '--logLevel', 'warn'], WEB_ROOT, { ...process.env, NODE_ENV: 'production' });
+  const args = [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
+  await runToEnd(process.execPath, args, WEB_ROOT, { ...process.env, NODE_ENV: 'production' });
+  return outDir;
 }
 
 export interface RunningServer {
@@ -36,11 +41,11 @@ export interface RunningServer {
 }
 
 /** The real server as `npm start` runs it, on a free port with a fresh data folder. */
-export function startServer(timeoutMs = 90_000): Promise<RunningServer> {
+export function startServer(webDir: string, timeoutMs = 90_000): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lepton-web-test-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', process.env['SCRATCH_SERVER'] ?? 'apps/server/src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, NODE_ENV: 'production' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, LEPTON_WEB_DIR: webDir, LEPTON_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -77,11 +82,23 @@ export function startServer(timeoutMs = 90_000): Promise<RunningServer> {
   });
 }
 
-/** Debian's chromium, never a downloaded browser; flags from DESIGN.md. */
+/**
+ * Debian's chromium, never a downloaded browser; flags from DESIGN.md, plus Chromium's built-in fake microphone
+ * (a synthetic tone, permission granted without a prompt) so the record path runs for real.
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+    ],
   });
 }

@@ -120,6 +120,23 @@ describe('POST /api/v1/vad/detect', () => {
 });
 
 describe('tRPC and health on the same instance', () => {
+  it('answers a body over the tRPC limit in tRPC’s error envelope', async () => {
+    const small = Fastify({ logger: false });
+    await registerLeptonHttp(small, services, { maxTrpcBodyBytes: 1024 });
+    const smallUrl = await small.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${smallUrl}/trpc` })] });
+      const err = await client.vad.detect.mutate({ wav: 'A'.repeat(4096) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TRPCClientError);
+      const data = (err as TRPCClientError<AppRouter>).data!;
+      expect(data.httpStatus).toBe(413);
+      expect(data.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(data.lepton.message).toBe('request body is larger than the 1024 bytes tRPC accepts; stream WAVs to POST /api/v1/vad/detect');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('serves /healthz and the KServe probes', async () => {
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', platform: 'server', models: [] });
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);

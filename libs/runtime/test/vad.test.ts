@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { LeptonError } from '@lepton/tensor-core';
 import { SILERO_VAD_V5_MANIFEST, createPredictor, detectSpeech, type Predictor, type VadRun } from '../src';
 import { ort, sileroBytes } from './support/model';
-import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, speechFixture, type FixtureFormat } from './support/audio';
+import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, speechFixture, type FixtureFormat } from '@lepton/test-fixtures';
 
 // Acceptance tests on real audio with the real model (onnxruntime-node 1.30, Silero VAD v5 from vad-web 0.0.31).
 // Expected speech bounds come from the fixtures: espeak-ng speech starts at exactly 1.0 s and ends 1.0 s before

@@ -42,10 +42,15 @@ function soxDuration(path: string): number {
  * An espeak-ng sentence, trimmed of its own leading/trailing silence, padded with 1 s of digital silence each
  * side, at `rate` Hz, `bits`-bit, `channels` channels. `encoding` 'float' gives 32-bit float WAV.
  */
-export function speechFixture(
-  name: keyof typeof SENTENCES,
-  opts: { rate?: number; bits?: 8 | 16 | 24 | 32; channels?: 1 | 2; encoding?: 'signed' | 'unsigned' | 'float' } = {},
-): SpeechFixture {
+export interface FixtureFormat {
+  rate?: number;
+  bits?: 8 | 16 | 24 | 32 | 64;
+  channels?: 1 | 2;
+  /** sox encoding names, short or long. */
+  encoding?: 'signed' | 'unsigned' | 'float' | 'signed-integer' | 'unsigned-integer' | 'floating-point';
+}
+
+export function speechFixture(name: keyof typeof SENTENCES, opts: FixtureFormat = {}): SpeechFixture {
   const rate = opts.rate ?? 16000;
   const bits = opts.bits ?? 16;
   const channels = opts.channels ?? 1;
@@ -78,6 +83,11 @@ export function longFixture(seconds: number, rate = 16000): string {
     renameSync(tmp, out);
   }
   return out;
+}
+
+/** `seconds` of quiet pink noise at 16 kHz, 16-bit. */
+export function noiseFixture(seconds: number): string {
+  return longFixture(seconds, 16000);
 }
 
 /** Whether the Debian audio tools are present (they are after .ci/run). */

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { appRouter, type AppRouter, type LeptonServices } from '@lepton/api';
 import { vadStreamRoute } from './vad-stream-route';
+import { httpErrorOf } from './error-reply';
 
 export interface LeptonHttpOptions {
   /** Where tRPC is mounted (default /trpc). */
@@ -32,6 +34,20 @@ export async function registerLeptonHttp(
     // tRPC registers its route without a bodyLimit; give it ours without touching the host's default.
     scope.addHook('onRoute', (route) => {
       route.bodyLimit ??= bodyLimit;
+    });
+    // Fastify rejects some requests before tRPC sees them (body over the limit, malformed JSON): answer those in
+    // tRPC's error envelope too, so typed clients still get data.lepton rather than an opaque failure.
+    scope.setErrorHandler((err, _request, reply) => {
+      const { status, body } = httpErrorOf(err);
+      const trpcCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+      const message = status === 413 ? `request body is larger than the ${bodyLimit} bytes tRPC accepts; stream WAVs to POST /api/v1/vad/detect` : body.message;
+      return reply.code(status).send({
+        error: {
+          message,
+          code: TRPC_ERROR_CODES_BY_KEY[trpcCode],
+          data: { code: trpcCode, httpStatus: status, zodError: null, lepton: { ...body, message } },
+        },
+      });
     });
     const trpc: FastifyTRPCPluginOptions<AppRouter> = {
       prefix: opts.trpcPrefix ?? '/trpc',

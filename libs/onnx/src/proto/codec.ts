@@ -1,0 +1,38 @@
+import protobuf from 'protobufjs';
+import { LeptonError } from '@lepton/tensor-core';
+import { ONNX_PROTO } from './schema';
+import type { ModelProto } from './types';
+
+let modelType: protobuf.Type | undefined;
+
+// Parsed on first use, not at import, so importing the library costs nothing for callers that never decode.
+function model(): protobuf.Type {
+  modelType ??= protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelProto');
+  return modelType;
+}
+
+/**
+ * Decode ONNX model bytes. Tensor `rawData` fields are views on `bytes` (no copy), so keep `bytes` unchanged while
+ * the model is in use. Throws MODEL_LOAD_FAILED naming the byte offset when the bytes are not a ModelProto.
+ */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new LeptonError('VALIDATION_FAILED', 'model bytes must be a Uint8Array');
+  }
+  let decoded: ModelProto;
+  try {
+    decoded = model().decode(bytes) as unknown as ModelProto;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new LeptonError('MODEL_LOAD_FAILED', `model bytes (${bytes.length} bytes) are not an ONNX ModelProto: ${reason}`);
+  }
+  if (!decoded.graph) {
+    throw new LeptonError('MODEL_LOAD_FAILED', `model bytes (${bytes.length} bytes) decode to a ModelProto without a graph; expected an ONNX model`);
+  }
+  return decoded;
+}
+
+/** Encode a model (decoded or built) to bytes. */
+export function encodeModel(m: ModelProto): Uint8Array {
+  return model().encode(m as unknown as Record<string, unknown>).finish();
+}

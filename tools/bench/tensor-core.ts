@@ -1,0 +1,266 @@
+/**
+ * tensor-core kernels against onnxruntime-node, side by side in one run (a benchmark, never a test):
+ *   node --import tsx tools/bench/tensor-core.ts [--sizes 1e3,1e5,1e7] [--ms 300]
+ * For each kernel and size it prints elements per second for our kernel (writing into a reused output buffer,
+ * as the API allows) and for onnxruntime-node running the same op as a one-node (or few-node) model, measured
+ * around `await session.run(feeds)` including tensor wrapping: what a caller pays. The ratio is ours / ORT.
+ * Writes tools/bench/results/tensor-core.json and .md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import {
+  dequantizeLinear,
+  float32ToFloat16Array,
+  imageToTensor,
+  quantizeLinear,
+  softmax,
+  transpose,
+} from '@lepton/tensor-core';
+// Test support of tensor-core (a one-node ONNX model builder); benchmarks and tests share it.
+import { buildModel, oneNodeModel, ort } from '../../libs/tensor-core/test/support/onnx-model';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const SIZES = opt('sizes', '1e3,1e5,1e7').split(',').map(Number);
+const TARGET_MS = Number(opt('ms', '300'));
+
+interface Case {
+  /** Element count actually used (shapes round the nominal size). */
+  elements: number;
+  ours: () => void;
+  ort: () => Promise<unknown>;
+}
+
+interface Kernel {
+  name: string;
+  what: string;
+  setup: (n: number) => Promise<Case>;
+}
+
+const MEAN = [0.485, 0.456, 0.406];
+const STD = [0.229, 0.224, 0.225];
+
+function floats(n: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    x[i] = (s / 4294967296) * 20 - 10;
+  }
+  return x;
+}
+
+async function session(model: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model);
+}
+
+/** [1, H, W, C] with H = W chosen so the count is close to n. */
+function imageShape(n: number, c: number): number[] {
+  const side = Math.max(1, Math.round(Math.sqrt(n / c)));
+  return [1, side, side, c];
+}
+
+const kernels: Kernel[] = [
+  {
+    name: 'quantize',
+    what: 'QuantizeLinear float32 -> uint8, per tensor',
+    async setup(n) {
+      const x = floats(n);
+      const out = new Uint8Array(n);
+      const spec = { dtype: 'uint8' as const, scale: 0.08, zeroPoint: 128 };
+      const s = await session(
+        oneNodeModel('QuantizeLinear', [{ name: 'x', dtype: 'float32', shape: [n] }], [{ name: 'y', dtype: 'uint8', shape: [n] }], {}, [
+          { name: 's', dtype: 'float32', shape: [], data: Float32Array.of(0.08) },
+          { name: 'z', dtype: 'uint8', shape: [], data: Uint8Array.of(128) },
+        ]),
+      );
+      return { elements: n, ours: () => quantizeLinear(x, [n], spec, out), ort: () => s.run({ x: new ort.Tensor('float32', x, [n]) }) };
+    },
+  },
+  {
+    name: 'dequantize',
+    what: 'DequantizeLinear uint8 -> float32, per tensor',
+    async setup(n) {
+      const q = Uint8Array.from(floats(n), (v) => (v * 12) & 255);
+      const out = new Float32Array(n);
+      const spec = { dtype: 'uint8' as const, scale: 0.08, zeroPoint: 128 };
+      const s = await session(
+        oneNodeModel('DequantizeLinear', [{ name: 'q', dtype: 'uint8', shape: [n] }], [{ name: 'y', dtype: 'float32', shape: [n] }], {}, [
+          { name: 's', dtype: 'float32', shape: [], data: Float32Array.of(0.08) },
+          { name: 'z', dtype: 'uint8', shape: [], data: Uint8Array.of(128) },
+        ]),
+      );
+      return { elements: n, ours: () => dequantizeLinear(q, [n], spec, out), ort: () => s.run({ q: new ort.Tensor('uint8', q, [n]) }) };
+    },
+  },
+  {
+    name: 'float16 cast',
+    what: 'Cast float32 -> float16 (bits)',
+    async setup(n) {
+      const x = floats(n);
+      const out = new Uint16Array(n);
+      const s = await session(oneNodeModel('Cast', [{ name: 'x', dtype: 'float32', shape: [n] }], [{ name: 'y', dtype: 'float16', shape: [n] }], { to: 10 }));
+      return { elements: n, ours: () => float32ToFloat16Array(x, out), ort: () => s.run({ x: new ort.Tensor('float32', x, [n]) }) };
+    },
+  },
+  {
+    name: 'transpose',
+    what: 'NHWC -> NCHW float32, C = 3',
+    async setup(n) {
+      const shape = imageShape(n, 3);
+      const count = shape.reduce((a, b) => a * b, 1);
+      const x = floats(count);
+      const out = new Float32Array(count);
+      const outShape = [1, 3, shape[1]!, shape[2]!];
+      const s = await session(
+        oneNodeModel('Transpose', [{ name: 'x', dtype: 'float32', shape }], [{ name: 'y', dtype: 'float32', shape: outShape }], { perm: [0, 3, 1, 2] }),
+      );
+      return { elements: count, ours: () => transpose(x, shape, [0, 3, 1, 2], out), ort: () => s.run({ x: new ort.Tensor('float32', x, shape) }) };
+    },
+  },
+  {
+    name: 'normalize',
+    what: 'RGB uint8 NHWC -> planar float32 (x / 255 - mean) / std',
+    async setup(n) {
+      const shape = imageShape(n, 3);
+      const count = shape.reduce((a, b) => a * b, 1);
+      const pixels = Uint8Array.from(floats(count), (v) => (v * 25) & 255);
+      const out = new Float32Array(count);
+      const [, h, w] = shape as [number, number, number, number];
+      const opts = { width: w, height: h, format: 'rgb' as const, mean: MEAN, std: STD };
+      const c = (name: string, v: number[]) => ({ name, dtype: 'float32' as const, shape: v.length === 1 ? [] : [1, 3, 1, 1], data: Float32Array.from(v) });
+      const s = await session(
+        buildModel({
+          nodes: [
+            { op: 'Cast', inputs: ['x'], outputs: ['f'], attrs: { to: 1 } },
+            { op: 'Transpose', inputs: ['f'], outputs: ['t'], attrs: { perm: [0, 3, 1, 2] } },
+            { op: 'Div', inputs: ['t', 'k'], outputs: ['d'] },
+            { op: 'Sub', inputs: ['d', 'mean'], outputs: ['m'] },
+            { op: 'Div', inputs: ['m', 'std'], outputs: ['y'] },
+          ],
+          inputs: [{ name: 'x', dtype: 'uint8', shape }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: [1, 3, h, w] }],
+          initializers: [c('k', [255]), c('mean', MEAN), c('std', STD)],
+        }),
+      );
+      return { elements: count, ours: () => imageToTensor(pixels, opts, out), ort: () => s.run({ x: new ort.Tensor('uint8', pixels, shape) }) };
+    },
+  },
+  {
+    name: 'softmax',
+    what: 'Softmax float32 over rows of 1000',
+    async setup(n) {
+      const rows = Math.max(1, Math.round(n / 1000));
+      const shape = [rows, 1000];
+      const x = floats(rows * 1000);
+      const out = new Float32Array(rows * 1000);
+      const s = await session(oneNodeModel('Softmax', [{ name: 'x', dtype: 'float32', shape }], [{ name: 'y', dtype: 'float32', shape }], { axis: -1 }));
+      return { elements: rows * 1000, ours: () => softmax(x, shape, -1, out), ort: () => s.run({ x: new ort.Tensor('float32', x, shape) }) };
+    },
+  },
+];
+
+/** Median seconds per call: batches of calls sized to >= 2 ms each, until TARGET_MS is spent (>= 5 batches). */
+async function measure(fn: () => unknown, isAsync: boolean): Promise<number> {
+  const call = async (k: number) => {
+    const t0 = performance.now();
+    if (isAsync) for (let i = 0; i < k; i++) await fn();
+    else for (let i = 0; i < k; i++) fn();
+    return performance.now() - t0;
+  };
+  // Warm-up (lets V8 optimize and ORT allocate its arenas), then size the batch.
+  let batch = 1;
+  let t = await call(1);
+  while (t < 2 && batch < 1 << 20) {
+    batch *= 2;
+    t = await call(batch);
+  }
+  const samples: number[] = [];
+  let spent = 0;
+  while (samples.length < 5 || spent < TARGET_MS) {
+    const ms = await call(batch);
+    samples.push(ms / batch);
+    spent += ms;
+    if (samples.length >= 200) break;
+  }
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1]! / 1000;
+}
+
+interface Row {
+  kernel: string;
+  what: string;
+  nominal: number;
+  elements: number;
+  oursMelemPerS: number;
+  ortMelemPerS: number;
+  ratio: number;
+  target: number | null;
+  meetsTarget: boolean | null;
+}
+
+function targetFor(kernel: string, nominal: number): number | null {
+  if (nominal <= 1e3) return 1;
+  if (nominal >= 1e7) return ['quantize', 'dequantize', 'float16 cast'].includes(kernel) ? 0.5 : ['transpose', 'normalize'].includes(kernel) ? 1 : null;
+  return null;
+}
+
+const rows: Row[] = [];
+const started = Date.now();
+for (const k of kernels) {
+  for (const n of SIZES) {
+    const c = await k.setup(n);
+    const ours = await measure(c.ours, false);
+    const theirs = await measure(c.ort, true);
+    const target = targetFor(k.name, n);
+    const ratio = theirs / ours;
+    rows.push({
+      kernel: k.name,
+      what: k.what,
+      nominal: n,
+      elements: c.elements,
+      oursMelemPerS: c.elements / ours / 1e6,
+      ortMelemPerS: c.elements / theirs / 1e6,
+      ratio,
+      target,
+      meetsTarget: target === null ? null : ratio >= target,
+    });
+    const r = rows[rows.length - 1]!;
+    console.error(`${k.name} n=${n}: ours ${r.oursMelemPerS.toFixed(1)} Melem/s, ort ${r.ortMelemPerS.toFixed(1)} Melem/s, ratio ${ratio.toFixed(2)}`);
+  }
+}
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const md = [
+  `# tensor-core vs onnxruntime-node ${ort.env.versions.node ?? ''}`.trim(),
+  '',
+  `Node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), ORT default session options.`,
+  'Throughput in million elements per second; ratio = ours / ORT (higher is better for us).',
+  '',
+  '| kernel | elements | ours (Melem/s) | ORT (Melem/s) | ratio | target |',
+  '|---|---:|---:|---:|---:|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.kernel} | ${r.elements} | ${fmt(r.oursMelemPerS)} | ${fmt(r.ortMelemPerS)} | ${r.ratio.toFixed(2)}x | ${
+        r.target === null ? '-' : `>= ${r.target}x ${r.meetsTarget ? 'met' : 'MISSED'}`
+      } |`,
+  ),
+  '',
+].join('\n');
+console.log(md);
+
+const dir = join(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(
+  join(dir, 'tensor-core.json'),
+  JSON.stringify(
+    { benchmark: 'tensor-core', date: new Date().toISOString(), node: process.version, cpus: cpus().length, seconds: (Date.now() - started) / 1000, rows },
+    null,
+    2,
+  ) + '\n',
+);
+writeFileSync(join(dir, 'tensor-core.md'), md);
