@@ -26,6 +26,7 @@ const opt = (name: string, fallback: string) => {
   return i >= 0 ? args[i + 1]! : fallback;
 };
 const SIZES = opt('sizes', '1e3,1e5,1e7').split(',').map(Number);
+const ONLY = opt('only', '').split(',').filter(Boolean);
 const TARGET_MS = Number(opt('ms', '300'));
 
 interface Case {
@@ -34,6 +35,9 @@ interface Case {
   ours: () => void;
   ort: () => Promise<unknown>;
 }
+
+// Every session of the run, released after its case so idle ORT threads never compete with the next one.
+const open: ort.InferenceSession[] = [];
 
 interface Kernel {
   name: string;
@@ -55,7 +59,9 @@ function floats(n: number): Float32Array {
 }
 
 async function session(model: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model);
+  const s = await ort.InferenceSession.create(model);
+  open.push(s);
+  return s;
 }
 
 /** [1, H, W, C] with H = W chosen so the count is close to n. */
@@ -211,11 +217,12 @@ function targetFor(kernel: string, nominal: number): number | null {
 
 const rows: Row[] = [];
 const started = Date.now();
-for (const k of kernels) {
+for (const k of kernels.filter((k) => ONLY.length === 0 || ONLY.includes(k.name))) {
   for (const n of SIZES) {
     const c = await k.setup(n);
     const ours = await measure(c.ours, false);
     const theirs = await measure(c.ort, true);
+    for (const s of open.splice(0)) await s.release();
     const target = targetFor(k.name, n);
     const ratio = theirs / ours;
     rows.push({

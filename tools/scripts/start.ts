@@ -28,7 +28,12 @@ function newestMtime(dir: string): number {
 function webNeedsBuild(): boolean {
   const index = join(root, 'apps/web/dist/index.html');
   if (!existsSync(index)) return true;
-  return newestMtime(join(root, 'apps/web/src')) > statSync(index).mtimeMs;
+  const inputs = Math.max(
+    newestMtime(join(root, 'apps/web/src')),
+    statSync(join(root, 'apps/web/index.html')).mtimeMs,
+    statSync(join(root, 'apps/web/vite.config.ts')).mtimeMs,
+  );
+  return inputs > statSync(index).mtimeMs;
 }
 
 function run(cmd: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {

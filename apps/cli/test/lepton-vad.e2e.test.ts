@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALSA_NOISE, ALSA_SPEECH, speechFixture } from '@lepton/node-platform/testing';
+import { ALSA_NOISE, ALSA_SPEECH, speechFixture } from '@lepton/test-fixtures';
 import { lepton, spawnAgent, spawnServer, type Proc } from './processes';
 
 /** The real `lepton` command, spawned like `npx lepton`, against a real server and edge agent. */

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postWavStream } from '@lepton/node-platform';
-import { speechFixture } from '@lepton/node-platform/testing';
+import { speechFixture } from '@lepton/test-fixtures';
 import { spawnAgent, spawnServer, type Proc } from '../test/processes';
 
 const rounds = Math.max(1, Number(process.argv[2] ?? 3));

@@ -4,6 +4,10 @@ import type { InferenceService, LeptonServices, ModelService, VadDetectCall } fr
 import { detectSpeech, type Feeds, type VadRun } from '@lepton/runtime';
 import type { LocalModel, LocalModels, Log } from './local-models';
 import type { Upstream } from './upstream';
+import { ReplayableSource } from './replayable-source';
+
+/** How much of a streamed upload is kept for forwarding after a local failure (larger uploads are not retried). */
+export const REPLAY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * The edge agent's implementation of the API services: run on the local model when there is one, answer
@@ -90,11 +94,21 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
         (m) => runVad(m, req, req.wav),
         () => upstream.vadDetect(req),
       ),
-    vadDetectStream: (req) => {
-      // A stream can be read once: once the local model has started on it, a failure cannot be retried upstream.
+    vadDetectStream: async (req) => {
       const m = local.get(req.model);
-      if (m) return runVad(m, req, req.audio);
-      return forward(() => upstream.vadDetectStream(req), local.problem(req.model)?.message ?? `model ${req.model} is not pulled by this agent`);
+      const missing = () => local.problem(req.model)?.message ?? `model ${req.model} is not pulled by this agent`;
+      if (!m) return forward(() => upstream.vadDetectStream(req), missing());
+      // The upload can be read once; keep its start so a local failure can still be forwarded (small files).
+      const source = new ReplayableSource(req.audio, REPLAY_LIMIT_BYTES);
+      try {
+        return await runVad(m, req, source.first());
+      } catch (err) {
+        if (isCallerFault(err)) throw err;
+        const again = source.replay();
+        if (!again) throw err;
+        log('local.failed', { model: req.model, message: (err as Error).message });
+        return forward(() => upstream.vadDetectStream({ ...req, audio: again }), (err as Error).message);
+      }
     },
   };
 

@@ -5,3 +5,4 @@ export * from './identity';
 export * from './local-models';
 export * from './edge-services';
 export * from './upstream';
+export * from './replayable-source';

@@ -7,7 +7,7 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import type { AppRouter } from '@lepton/api';
 import type { VadResult } from '@lepton/contracts';
 import { postWavStream } from '@lepton/node-platform';
-import { speechFixture } from '@lepton/node-platform/testing';
+import { speechFixture } from '@lepton/test-fixtures';
 import { agentEnv, runToExit, spawnAgent, spawnServer, type Proc } from './processes';
 
 /**
@@ -120,7 +120,7 @@ describe('edge agent with a real server', () => {
   });
 
   it('discards a corrupt cached model and forwards to the server once it is back', async () => {
-    await agent!.stop();
+    expect(await agent!.stop()).toBe(0); // SIGTERM closes it cleanly
     const { sha256 } = cacheState().current;
     const file = join(modelDir, `${sha256}.onnx`);
     const bytes = readFileSync(file);

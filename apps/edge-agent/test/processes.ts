@@ -10,8 +10,8 @@ export interface Proc {
   url: string;
   stdout(): string;
   stderr(): string;
-  /** SIGTERM, then wait for the exit (SIGKILL if it does not come). */
-  stop(): Promise<void>;
+  /** SIGTERM, then wait for the exit (SIGKILL if it does not come); resolves the exit code. */
+  stop(): Promise<number | null>;
 }
 
 export interface Exited {
@@ -36,14 +36,14 @@ function collect(child: ChildProcess): { out: () => string; err: () => string } 
   return { out: () => out, err: () => err };
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+function stopper(child: ChildProcess): () => Promise<number | null> {
   return () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
+    new Promise<number | null>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
       const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
+      child.once('exit', (code) => {
         clearTimeout(force);
-        done();
+        done(code);
       });
       child.kill('SIGTERM');
     });

@@ -40,7 +40,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
   let app: FastifyInstance | undefined;
   try {
     await registerBundledModels(registry);
-    const enrollmentToken = await devices.prepareTokens(config.enrollToken);
+    if (config.enrollToken !== undefined) await devices.addEnvToken(config.enrollToken);
     app = Fastify({
       logger: { level: config.logLevel, stream: process.stderr },
       // An hour of audio streams for as long as inference takes; Node's default 300 s request timeout would cut it.
@@ -52,6 +52,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     await artifactRoute(app, { registry, artifacts, devices });
     await staticRoutes(app, { webDir: config.webDir });
     await app.listen({ port: config.port, host: config.host });
+    const enrollmentToken = await devices.issueOneTimeToken();
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -87,9 +87,9 @@ describe('ModelRegistry on SQLite', () => {
 describe('DeviceRegistry', () => {
   it('issues a one-time token at first start that enrolls exactly one device', async () => {
     const { devices, db } = await open(tempDataDir());
-    const token = await devices.prepareTokens(undefined);
+    const token = await devices.issueOneTimeToken();
     expect(token).toMatch(/^lpt_[\w-]{32}$/);
-    expect(await devices.prepareTokens(undefined)).toBeUndefined();
+    expect(await devices.issueOneTimeToken()).toBeUndefined();
     const enrolled = await devices.enroll({ token: token!, name: 'pi', capabilities: { arch: 'arm64' } });
     expect(enrolled.deviceId).toMatch(/^dev_/);
     await expect(devices.enroll({ token: token!, name: 'pi2' })).rejects.toMatchObject({ code: 'ENROLLMENT_INVALID', message: expect.stringContaining('already used') });
@@ -103,12 +103,13 @@ describe('DeviceRegistry', () => {
     await expect(devices.authenticate('Bearer nope')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(devices.authenticate(undefined)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     // Used up: the next start issues a new one.
-    expect(await devices.prepareTokens(undefined)).toMatch(/^lpt_/);
+    expect(await devices.issueOneTimeToken()).toMatch(/^lpt_/);
   });
 
   it('accepts LEPTON_ENROLL_TOKEN for any number of devices', async () => {
     const { devices } = await open(tempDataDir());
-    await devices.prepareTokens('lepton-dev-enroll-token');
+    await devices.addEnvToken('lepton-dev-enroll-token');
+    await devices.addEnvToken('lepton-dev-enroll-token');
     const a = await devices.enroll({ token: 'lepton-dev-enroll-token', name: 'a' });
     const b = await devices.enroll({ token: 'lepton-dev-enroll-token', name: 'b' });
     expect(a.deviceId).not.toBe(b.deviceId);

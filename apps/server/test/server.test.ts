@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelPath, ortNode, postWavStream } from '@lepton/node-platform';
 import { speechFixture } from '@lepton/node-platform/testing';
@@ -123,6 +124,15 @@ describe('vad.detect and the streaming route', () => {
     expect(streamed.probabilities).toHaveLength(inline.chunks);
   });
 
+  it('keeps concurrent streams apart (each request has its own model state)', async () => {
+    const files = [speechFixture('quick').path, speechFixture('weather').path, speechFixture('quick', { rate: 48000 }).path];
+    const sequential = [];
+    for (const f of files) sequential.push(await postWavStream(server.url, f, { includeProbabilities: true }));
+    const concurrent = await Promise.all(files.map((f) => postWavStream(server.url, f, { includeProbabilities: true })));
+    expect(concurrent.map((r) => r.probabilities)).toEqual(sequential.map((r) => r.probabilities));
+    expect(concurrent.map((r) => r.segments)).toEqual(sequential.map((r) => r.segments));
+  });
+
   it.each([
     ['8-bit', { bits: 8 as const }],
     ['24-bit', { bits: 24 as const }],
@@ -210,6 +220,7 @@ describe('restart', () => {
     server = await startTestServer(dataDir);
     client = trpcClient(server.url);
     expect((await client.models.list.query()).map((m) => m.id)).toEqual(['silero-vad-v5']);
+    expect(readdirSync(join(dataDir, 'artifacts', 'sha256')).length).toBe(1);
     // The first start's token was used above, so this start issued a fresh one.
     expect(server.enrollmentToken).toMatch(/^lpt_/);
   });

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 // The test runs in Node and drives the browser; the shared audio fixtures live in the Node platform library.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { ALSA_NOISE, speechFixture } from '@lepton/node-platform/testing';
+import { ALSA_NOISE, speechFixture } from '@lepton/test-fixtures';
 import type { RunResult } from '../src/vad-view';
 import { buildWebApp, launchChromium, startServer, type RunningServer } from './harness';
 
@@ -58,8 +57,8 @@ describe('web app in Chromium', () => {
   }
 
   /**
-   * A benchmark note, not an assertion: timings on a shared 2-core machine are noise. 'cold' is the page's first
-   * run (WASM code still warming up), 'warm' a later run of the same file.
+   * A benchmark note, not an assertion: timings on a shared 2-core machine are noise. 'first' is the page's first
+   * run after the predictor's warm-up, 'later' a run of the same file after a few others.
    */
   function logLatency(label: string, result: RunResult): void {
     const b = result.browser!;
@@ -106,7 +105,7 @@ describe('web app in Chromium', () => {
     expect(Math.abs(b.segments[0]!.start - fixture.speechStart)).toBeLessThanOrEqual(0.15);
 
     await page.screenshot({ path: '/tmp/lepton-web.png', fullPage: true });
-    logLatency('cold', result);
+    logLatency('first', result);
   });
 
   it('finds no speech in the ALSA noise file on either platform', async () => {
@@ -122,6 +121,7 @@ describe('web app in Chromium', () => {
     const bogus = join(tmpdir(), 'lepton-web-not-a-wav.txt');
     writeFileSync(bogus, 'this is plain text, not a RIFF/WAVE file\n'.repeat(4));
     const bad = await upload(bogus);
+    rmSync(bogus, { force: true });
     expect(bad.state).toBe('error');
     expect(bad.error).toContain('WAV_INVALID');
     expect(await page.isVisible('#error')).toBe(true);
@@ -136,7 +136,7 @@ describe('web app in Chromium', () => {
     expect(await page.isVisible('#error')).toBe(false);
     expect(good.result.browser!.segments.length).toBeGreaterThan(0);
     expect(good.result.maxAbsDiff).toBeLessThanOrEqual(1e-5);
-    logLatency('warm', good.result);
+    logLatency('later', good.result);
   });
 
   it('records from the microphone, encodes a WAV in the page and analyses it on both platforms', async () => {

@@ -197,7 +197,7 @@ describe('boundary validation', () => {
     expect(e4.message).toBe('axis is 2; expected an integer in [-2, 1]');
     expect(err(() => quantizeLinear(x, [5], { dtype: 'int8', scale: 1 })).code).toBe('TENSOR_SIZE_MISMATCH');
     expect(err(() => quantizeLinear(x, [4], { dtype: 'int32' as 'int8', scale: 1 })).message).toMatch(/dtype is int32; expected one of int8/);
-    expect(err(() => dequantizeLinear(new Uint8Array(4), [4], { dtype: 'int8', scale: 1 })).message).toMatch(/q must be a Int8Array/);
+    expect(err(() => dequantizeLinear(new Uint8Array(4) as unknown as Int8Array, [4], { dtype: 'int8', scale: 1 })).message).toMatch(/q must be a Int8Array/);
     expect(err(() => quantizeLinear(x, [4], { dtype: 'int8', scale: 1 }, new Int8Array(3))).code).toBe('TENSOR_SIZE_MISMATCH');
   });
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DTYPE_INFO,
   argmax,
   assertClose,
+  bfloat16ToFloat32Array,
+  castTensor,
+  createTensor,
   logSoftmax,
   permuteShape,
   resize,
@@ -15,14 +19,15 @@ import {
   type DType,
   type DenseArray,
   type NearestMode,
+  type NumericDType,
 } from '@lepton/tensor-core';
-import { oneNodeModel, ort, runModel } from './support/onnx-model';
+import { buildModel, oneNodeModel, ort, runModel } from './support/onnx-model';
 import { firstMismatch, randomFloats, randomInts, rng } from './support/random';
 
 // Expected values: onnxruntime-node 1.30 (CPU EP, optimizations off, opset 21) Transpose, Resize, Softmax,
-// LogSoftmax, Sigmoid, ArgMax and TopK. Transpose, ArgMax and TopK indices are compared bit for bit; the float
-// kernels within the ULP bounds stated below (onnxruntime's MLAS uses polynomial exp/logistic approximations,
-// we use correctly rounded float64 ones, so the last bits differ).
+// LogSoftmax, Sigmoid, ArgMax, TopK and Cast. Transpose, Resize, Cast, ArgMax and TopK are compared bit for bit;
+// Softmax, LogSoftmax and Sigmoid within the tolerance stated below (onnxruntime's MLAS uses polynomial exp and
+// logistic approximations, ours are accurate to float64, so the last bits differ).
 
 function maxUlp(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
@@ -209,5 +214,34 @@ describe('Resize matches onnxruntime-node', () => {
         }
       });
     }
+  }
+});
+
+describe('Cast (castTensor from float32) matches onnxruntime-node bit for bit', () => {
+  // In-range values only: out-of-range float -> int is platform-defined in onnxruntime (see cast.ts).
+  const targets: NumericDType[] = ['float16', 'bfloat16', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool'];
+  for (const to of targets) {
+    it(`float32 -> ${to}`, async () => {
+      for (const shape of [[], [0], [3, 37]]) {
+        const x = randomFloats(shape.length + 11, count(shape), -100, 100);
+        x.set([0.5, -0.5, 1.5, 2.5, -0, 99.99].slice(0, x.length));
+        // onnxruntime-node cannot hand bfloat16 to JavaScript ("Unsupported data type: 16"); bfloat16 -> float32
+        // is exact, so a second in-graph Cast back to float32 exposes the bfloat16 bits.
+        const viaF32 = to === 'bfloat16';
+        const model = buildModel({
+          nodes: [
+            { op: 'Cast', inputs: ['x'], outputs: [viaF32 ? 'b' : 'y'], attrs: { to: DTYPE_INFO[to].onnx } },
+            ...(viaF32 ? [{ op: 'Cast', inputs: ['b'], outputs: ['y'], attrs: { to: 1 } }] : []),
+          ],
+          inputs: [{ name: 'x', dtype: 'float32', shape }],
+          outputs: [{ name: 'y', dtype: viaF32 ? 'float32' : to, shape }],
+        });
+        const res = await runModel(model, { x: new ort.Tensor('float32', x, shape) });
+        const cast = castTensor(createTensor('float32', shape, x), to);
+        const got = viaF32 ? bfloat16ToFloat32Array(cast.data as Uint16Array) : cast.data;
+        const expected = res['y']!.data as ArrayLike<number>;
+        expect(firstMismatch(got as ArrayLike<number>, Array.from(expected, (v) => (typeof v === 'boolean' ? Number(v) : v))), `${to} [${shape}]`).toBe(-1);
+      }
+    });
   }
 });

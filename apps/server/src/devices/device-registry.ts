@@ -23,20 +23,21 @@ export interface Device {
 export class DeviceRegistry implements DeviceService {
   constructor(private readonly db: Kysely<RegistryDatabase>) {}
 
+  /** Accept LEPTON_ENROLL_TOKEN (reusable) from now on. */
+  async addEnvToken(token: string): Promise<void> {
+    await this.db
+      .insertInto('enrollment_tokens')
+      .values({ token_hash: sha256Hex(token), kind: 'env', created_at: new Date().toISOString(), used_at: null, device_id: null })
+      .onConflict((oc) => oc.column('token_hash').doNothing())
+      .execute();
+  }
+
   /**
-   * Make the tokens of this start valid: LEPTON_ENROLL_TOKEN (reusable), and a fresh one-time token when none is
-   * outstanding (first start, or the previous one was used). Returns the new one-time token to print, once:
-   * only its hash is kept.
+   * Issue a one-time token when none is outstanding (first start, or the previous one was used) and return it
+   * to be printed, once: only its hash is kept. Called after the server listens, so a start that fails never
+   * swallows a token nobody saw.
    */
-  async prepareTokens(envToken: string | undefined): Promise<string | undefined> {
-    const now = new Date().toISOString();
-    if (envToken !== undefined) {
-      await this.db
-        .insertInto('enrollment_tokens')
-        .values({ token_hash: sha256Hex(envToken), kind: 'env', created_at: now, used_at: null, device_id: null })
-        .onConflict((oc) => oc.column('token_hash').doNothing())
-        .execute();
-    }
+  async issueOneTimeToken(): Promise<string | undefined> {
     const outstanding = await this.db
       .selectFrom('enrollment_tokens')
       .select('token_hash')
@@ -47,7 +48,7 @@ export class DeviceRegistry implements DeviceService {
     const token = secret('lpt');
     await this.db
       .insertInto('enrollment_tokens')
-      .values({ token_hash: sha256Hex(token), kind: 'one-time', created_at: now, used_at: null, device_id: null })
+      .values({ token_hash: sha256Hex(token), kind: 'one-time', created_at: new Date().toISOString(), used_at: null, device_id: null })
       .execute();
     return token;
   }

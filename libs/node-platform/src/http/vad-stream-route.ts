@@ -41,6 +41,11 @@ export async function vadStreamRoute(scope: FastifyInstance, services: LeptonSer
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser(WAV_CONTENT_TYPES, (_req, payload, done) => done(null, payload));
   scope.setErrorHandler((err, request, reply) => {
+    if (request.raw.aborted || (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      // The client went away mid-upload: nobody will read a reply, and it is not a server fault.
+      request.log.info('vad upload aborted by the client');
+      return reply.code(400).send({ code: 'BAD_REQUEST', message: 'upload aborted by the client' });
+    }
     drainOrClose(request.raw, reply);
     return sendHttpError(reply, err);
   });

@@ -3,3 +3,4 @@ export * from './det-math';
 export * from './softmax';
 export * from './argmax';
 export { axisView, type AxisView } from './rows';
+export * from './fast-exp';

@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { speechFixture } from '@lepton/test-fixtures';
+import { loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '../src';
+import { spawnServer, type Proc } from './processes';
+
+/**
+ * The agent's pieces in this process against a real server process, so the local model can be made to fail
+ * mid-life (its session released: INFERENCE_FAILED, not the caller's fault) and the fallback observed.
+ */
+const TOKEN = 'edge-local-failure-token';
+const MODEL = 'silero-vad-v5';
+const tmp = mkdtempSync(join(tmpdir(), 'lepton-edge-fail-'));
+const fixture = speechFixture('quick');
+const wav = new Uint8Array(readFileSync(fixture.path));
+let server: Proc | undefined;
+let agent: EdgeAgent | undefined;
+const events: { event: string; fields: Record<string, unknown> }[] = [];
+
+async function* chunks(bytes: Uint8Array, size = 4096): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < bytes.byteLength; i += size) yield bytes.subarray(i, i + size);
+}
+
+beforeAll(async () => {
+  server = await spawnServer({ dataDir: join(tmp, 'server'), token: TOKEN });
+  const config = loadEdgeConfig({
+    EDGE_PORT: '0',
+    LEPTON_SERVER_URL: server.url,
+    LEPTON_ENROLL_TOKEN: TOKEN,
+    EDGE_DATA_DIR: join(tmp, 'edge'),
+  });
+  agent = await startEdgeAgent(config, { log: (event, fields) => events.push({ event, fields }) });
+});
+
+afterAll(async () => {
+  await agent?.close();
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('local model failing at run time', () => {
+  it('answers on the edge while the local model works', async () => {
+    const r = await agent!.services.inference.vadDetect({ model: MODEL, wav, options: {}, includeProbabilities: true });
+    expect(r.answeredBy).toBe('edge');
+    expect(agent!.local.get(MODEL)?.origin).toBe('download');
+  });
+
+  it('returns the caller its own mistakes (a bad WAV) instead of forwarding them', async () => {
+    const err = await agent!.services.inference
+      .vadDetect({ model: MODEL, wav: new Uint8Array([1, 2, 3, 4]), options: {}, includeProbabilities: false })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: expect.stringMatching(/^WAV_/) });
+    expect(events.filter((e) => e.event === 'local.failed')).toEqual([]);
+  });
+
+  it('forwards inline and streamed requests to the server once the local model fails', async () => {
+    const services = agent!.services;
+    const before = await services.inference.vadDetect({ model: MODEL, wav, options: {}, includeProbabilities: true });
+    await agent!.local.get(MODEL)!.predictor.release();
+
+    const inline = await services.inference.vadDetect({ model: MODEL, wav, options: {}, includeProbabilities: true });
+    expect(inline.answeredBy).toBe('server');
+    expect(inline.segments).toEqual(before.segments);
+    expect(inline.probabilities).toEqual(before.probabilities);
+
+    // The stream was partly read by the failed local run; the kept start is replayed to the server.
+    const streamed = await services.inference.vadDetectStream({ model: MODEL, audio: chunks(wav), options: {}, includeProbabilities: false });
+    expect(streamed.answeredBy).toBe('server');
+    expect(streamed.segments).toEqual(before.segments);
+
+    const failures = events.filter((e) => e.event === 'local.failed');
+    expect(failures).toHaveLength(2);
+    expect(String(failures[0]!.fields['message'])).toContain('released');
+  });
+});
