@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-// The test runs in Node and drives the browser; the shared audio fixtures live in the Node platform library.
+// The test runs in Node and drives the browser; real audio comes from the shared test fixtures.
 import { ALSA_NOISE, speechFixture } from '@lepton/test-fixtures';
 import type { RunResult } from '../src/vad-view';
 import { buildWebApp, launchChromium, startServer, type RunningServer } from './harness';
