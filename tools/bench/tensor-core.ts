@@ -17,8 +17,65 @@ import {
   softmax,
   transpose,
 } from '@lepton/tensor-core';
-// Test support of tensor-core (a one-node ONNX model builder); benchmarks and tests share it.
-import { buildModel, oneNodeModel, ort } from '../../libs/tensor-core/test/support/onnx-model';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+
+// A minimal ONNX model builder (tensor-core's tests have a fuller one in test/support/onnx-model.ts; a tool may
+// not import a library's test files).
+const { onnx } = onnxProto;
+type Attr = number | readonly number[];
+interface Init {
+  name: string;
+  dtype: 'float32' | 'uint8';
+  shape: number[];
+  data: Float32Array | Uint8Array;
+}
+const ELEM = { float32: 1, uint8: 2, float16: 10 } as const;
+
+function buildModel(spec: {
+  nodes: { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, Attr> }[];
+  inputs: { name: string; dtype: keyof typeof ELEM; shape: number[] }[];
+  outputs: { name: string; dtype: keyof typeof ELEM; shape: number[] }[];
+  initializers?: Init[];
+}): Uint8Array {
+  const AT = onnx.AttributeProto.AttributeType;
+  const value = (v: { name: string; dtype: keyof typeof ELEM; shape: number[] }) => ({
+    name: v.name,
+    type: { tensorType: { elemType: ELEM[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
+  });
+  const graph = {
+    name: 'bench',
+    node: spec.nodes.map((n) => ({
+      opType: n.op,
+      input: n.inputs,
+      output: n.outputs,
+      attribute: Object.entries(n.attrs ?? {}).map(([name, v]) =>
+        typeof v === 'number' ? { name, type: AT.INT, i: v } : { name, type: AT.INTS, ints: [...v] },
+      ),
+    })),
+    input: spec.inputs.map(value),
+    output: spec.outputs.map(value),
+    initializer: (spec.initializers ?? []).map((t) => ({
+      name: t.name,
+      dataType: ELEM[t.dtype],
+      dims: t.shape,
+      rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    })),
+  };
+  const model = onnx.ModelProto.create({ irVersion: 10, opsetImport: [{ domain: '', version: 21 }], graph });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+function oneNodeModel(
+  op: string,
+  inputs: { name: string; dtype: keyof typeof ELEM; shape: number[] }[],
+  outputs: { name: string; dtype: keyof typeof ELEM; shape: number[] }[],
+  attrs: Record<string, Attr> = {},
+  initializers: Init[] = [],
+): Uint8Array {
+  const names = [...inputs.map((i) => i.name), ...initializers.map((i) => i.name)];
+  return buildModel({ nodes: [{ op, inputs: names, outputs: outputs.map((o) => o.name), attrs }], inputs, outputs, initializers });
+}
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {

@@ -12,7 +12,7 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import { Framer, decodeWav } from '@lepton/tensor-core';
 import type { AppRouter } from '@lepton/api';
 import { bundledModelPath, ortNode, postWavStream } from '@lepton/node-platform';
-import { longFixture } from '@lepton/node-platform/testing';
+import { longFixture } from '@lepton/test-fixtures';
 import { loadConfig, startServer } from '@lepton/server';
 
 const seconds = Number(process.argv[2] ?? 60);

@@ -2,6 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import { createTensor, decodeWav } from '@lepton/tensor-core';
+import { encodeWireTensor } from '@lepton/contracts';
+import type { AppRouter } from '@lepton/api';
 import { speechFixture } from '@lepton/test-fixtures';
 import { loadEdgeConfig, startEdgeAgent, type EdgeAgent } from '../src';
 import { spawnServer, type Proc } from './processes';
@@ -45,6 +49,25 @@ describe('local model failing at run time', () => {
     const r = await agent!.services.inference.vadDetect({ model: MODEL, wav, options: {}, includeProbabilities: true });
     expect(r.answeredBy).toBe('edge');
     expect(agent!.local.get(MODEL)?.origin).toBe('download');
+  });
+
+  it('runs infer locally with outputs identical to the server', async () => {
+    // One Silero step on real speech (16 kHz file, 0.25 s into the sentence), zero context and state.
+    const input = new Float32Array(576);
+    input.set(decodeWav(wav).samples.subarray(20_000, 20_512), 64);
+    const inputs = [
+      encodeWireTensor('input', createTensor('float32', [1, 576], input)),
+      encodeWireTensor('state', createTensor('float32', [2, 1, 128])),
+    ];
+    const onEdge = await agent!.services.inference.infer({ model: MODEL, inputs, format: 'base64' });
+    const onServer = await createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server!.url}/trpc` })] }).infer.mutate({
+      model: MODEL,
+      inputs,
+    });
+    expect(onEdge.answeredBy).toBe('edge');
+    expect(onServer.answeredBy).toBe('server');
+    expect(onEdge.outputs.map((o) => o.name).sort()).toEqual(['output', 'stateN']);
+    expect(onEdge.outputs).toEqual(onServer.outputs);
   });
 
   it('returns the caller its own mistakes (a bad WAV) instead of forwarding them', async () => {

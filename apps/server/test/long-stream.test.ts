@@ -3,7 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postWavStream } from '@lepton/node-platform';
-import { longFixture, speechFixture } from '@lepton/node-platform/testing';
+import { longFixture, speechFixture } from '@lepton/test-fixtures';
 import { tempDataDir } from './helpers';
 
 const root = resolve(import.meta.dirname, '../../..');

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelPath, ortNode, postWavStream } from '@lepton/node-platform';
-import { speechFixture } from '@lepton/node-platform/testing';
+import { speechFixture } from '@lepton/test-fixtures';
 import type { WireTensor } from '@lepton/contracts';
 import type { StartedServer } from '../src';
 import { pcmWav, startTestServer, tempDataDir, trpcClient, trpcFailure } from './helpers';

@@ -7,3 +7,6 @@ export * from './opset';
 export * from './io';
 export * from './passes/common';
 export * from './passes/int8-weight';
+export * from './infer-types';
+export * from './passes/fp16';
+export * from './passes/fp16-values';

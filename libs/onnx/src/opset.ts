@@ -70,6 +70,20 @@ export function requireOpset(model: ModelProto, target: number, why: string): vo
   if (entry) entry.version = target;
   else model.opsetImport.push({ domain: '', version: target });
   // IR 7 came with opset 12/13, IR 5 with opset 10 (onnx/helper.py VERSION_TABLE).
-  const ir = target >= 12 ? 7 : target >= 10 ? 5 : 3;
+  const ir = target >= 12 ? 7 : target >= 10 ? 5 : 4;
   if (int64(model.irVersion) < ir) model.irVersion = ir;
+}
+
+/**
+ * Before IR 4 every initializer had to be listed as a graph input too; from IR 4 on, listing one makes it an input
+ * callers may override. Passes add and remove initializers, so they first move such a model to IR 4 and drop
+ * those listings: the weights stay constants, as the exporter meant, and nothing else changes.
+ */
+export function liftLegacyIr(model: ModelProto): void {
+  if (int64(model.irVersion) >= 4) return;
+  model.irVersion = 4;
+  for (const { graph } of allGraphs(model.graph!)) {
+    const inits = new Set(graph.initializer.map((t) => t.name ?? ''));
+    graph.input = graph.input.filter((v) => !inits.has(v.name ?? ''));
+  }
 }

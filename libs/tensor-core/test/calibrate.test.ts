@@ -7,7 +7,7 @@ import {
   SymmetricHistogram,
   entropyThreshold,
   quantParamsFromRange,
-} from '@lepton/tensor-core';
+} from '../src';
 import { randomFloats, rng } from './support/random';
 
 /** Standard normal samples (Box-Muller over the seeded generator). */

@@ -6,7 +6,7 @@ import {
   float32ToFloat16Array,
   imageToTensor,
   quantizeLinear,
-} from '@lepton/tensor-core';
+} from '../src';
 
 // Every tensor-core case of ../shared/cases/tensor-core.json that this module owns, with the expected values
 // copied from that file (onnxruntime-node 1.30 results or exact arithmetic). The int64, JSON and base64 cases
@@ -76,7 +76,8 @@ describe('field cases: calibration', () => {
 
 describe('field cases: conversions', () => {
   it('float16-cast: round to nearest even, subnormals, overflow to Infinity, NaN kept', () => {
-    const x = [1, -0, 65504, 65520, 5.960464477539063e-8, 2.9802322387695312e-8, 1e-10, NaN, Infinity, -Infinity, 0.1];
+    // 2 ** -24 and 2 ** -25 are the file's 5.960464477539063e-8 and 2.9802322387695312e-8, written exactly.
+    const x = [1, -0, 65504, 65520, 2 ** -24, 2 ** -25, 1e-10, NaN, Infinity, -Infinity, 0.1];
     const bits = Array.from(float32ToFloat16Array(Float32Array.from(x)), (b) => '0x' + b.toString(16).padStart(4, '0'));
     expect(bits).toEqual(['0x3c00', '0x8000', '0x7bff', '0x7c00', '0x0001', '0x0000', '0x0000', '0x7e00', '0x7c00', '0xfc00', '0x2e66']);
   });

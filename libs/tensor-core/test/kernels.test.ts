@@ -28,7 +28,7 @@ import {
   ulpDistanceF16,
   ulpDistanceF32,
   unpackInt4,
-} from '@lepton/tensor-core';
+} from '../src';
 
 describe('layout conversions', () => {
   it('NHWC <-> NCHW', () => {

@@ -20,7 +20,7 @@ import {
   type DenseArray,
   type NearestMode,
   type NumericDType,
-} from '@lepton/tensor-core';
+} from '../src';
 import { buildModel, oneNodeModel, ort, runModel } from './support/onnx-model';
 import { firstMismatch, randomFloats, randomInts, rng } from './support/random';
 

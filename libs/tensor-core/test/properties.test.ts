@@ -9,7 +9,7 @@ import {
   softmax,
   transpose,
   type QuantDType,
-} from '@lepton/tensor-core';
+} from '../src';
 
 // Property tests (fast-check, fixed seeds so a failure reproduces).
 const SEED = { seed: 20261203, numRuns: 200 };

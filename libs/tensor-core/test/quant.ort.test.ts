@@ -7,7 +7,7 @@ import {
   quantizeLinear,
   unpackInt4,
   type QuantDType,
-} from '@lepton/tensor-core';
+} from '../src';
 import { buildModel, oneNodeModel, ort, runModel } from './support/onnx-model';
 import { firstMismatch, randomFloats, randomInts, randomShape, rng } from './support/random';
 

@@ -1,4 +1,5 @@
 import { LeptonError } from '@lepton/tensor-core';
+import { liftLegacyIr } from '../opset';
 import { NameScope, makeNode, tensorAttr, intAttr, type GraphScope } from '../graph';
 import { decodeModel, encodeModel } from '../proto/codec';
 import { int64, type ModelProto, type NodeProto, type TensorProto } from '../proto/types';
@@ -10,11 +11,13 @@ export type ModelInput = Uint8Array | ModelProto;
 
 /** Decode a private copy the pass may rewrite. Raw tensor bytes stay views on the input (never written to). */
 export function workingCopy(input: ModelInput): ModelProto {
-  if (input instanceof Uint8Array) return decodeModel(input);
-  if (!input || typeof input !== 'object' || !input.graph) {
+  let model: ModelProto;
+  if (input instanceof Uint8Array) model = decodeModel(input);
+  else if (!input || typeof input !== 'object' || !input.graph) {
     throw new LeptonError('VALIDATION_FAILED', 'model must be ONNX bytes (Uint8Array) or a decoded ModelProto with a graph');
-  }
-  return decodeModel(encodeModel(input));
+  } else model = decodeModel(encodeModel(input));
+  liftLegacyIr(model);
+  return model;
 }
 
 export interface PassResult<R> {
@@ -55,7 +58,7 @@ export interface QuantizedWeight {
  * and a DequantizeLinear at the top of its graph; a Constant node becomes three Constant nodes and the
  * DequantizeLinear in its place, which keeps the graph topologically sorted.
  */
-export function replaceWithDequantize(w: WeightRef, q: QuantizedWeight, names: NameScope, irVersion: number): NodeProto {
+export function replaceWithDequantize(w: WeightRef, q: QuantizedWeight, names: NameScope): NodeProto {
   const dims = tensorDims(w.tensor);
   const qName = names.fresh(`${w.name}_quantized`);
   const sName = names.fresh(`${w.name}_scale`);
@@ -76,7 +79,6 @@ export function replaceWithDequantize(w: WeightRef, q: QuantizedWeight, names: N
     graph.node.unshift(dq);
     // The float value is no longer an initializer; an input of the same name would now be a required input.
     graph.input = graph.input.filter((v) => v.name !== w.name);
-    if (irVersion < 4) for (const t of tensors) graph.input.push(valueInfoOf(t));
   } else {
     const at = graph.node.indexOf(w.node!);
     const constants = tensors.map((t) => {
@@ -87,10 +89,6 @@ export function replaceWithDequantize(w: WeightRef, q: QuantizedWeight, names: N
     graph.node.splice(at, 1, ...constants, dq);
   }
   return dq;
-}
-
-function valueInfoOf(t: TensorProto) {
-  return { name: t.name, type: { tensorType: { elemType: t.dataType, shape: { dim: tensorDims(t).map((d) => ({ dimValue: d })) } } }, metadataProps: [] };
 }
 
 export function irVersionOf(model: ModelProto): number {

@@ -3,7 +3,7 @@ import { OnnxType, type ModelProto } from '../proto/types';
 import { readFloat32, tensorDims } from '../tensors';
 import { findWeights, type WeightRef } from '../weights';
 import { defaultOpset, opsetBlockers, requireOpset } from '../opset';
-import { finish, irVersionOf, replaceWithDequantize, stampPass, weightPath, workingCopy, type ModelInput, type PassResult } from './common';
+import { finish, replaceWithDequantize, stampPass, weightPath, workingCopy, type ModelInput, type PassResult } from './common';
 import { channelAxis, isWeightSlot, needsExactFloat32 } from './slots';
 import { maxQuantError, quantizeWeight, type WeightDType } from './weight-quant';
 
@@ -105,7 +105,6 @@ export function quantizeWeightsInt8(input: ModelInput, options: Int8WeightOption
   }
   const perChannel = selectOpset(model, selected, report);
   const names = new NameScope(model.graph!);
-  const ir = irVersionOf(model);
   for (const { w, axis } of selected) {
     const x = readFloat32(w.tensor);
     const dims = tensorDims(w.tensor);
@@ -121,7 +120,7 @@ export function quantizeWeightsInt8(input: ModelInput, options: Int8WeightOption
       bytesAfter: (q.data as Uint8Array).byteLength + q.scale.byteLength + q.zeroPoint.byteLength,
       maxAbsError: maxQuantError(x, dims, q),
     });
-    replaceWithDequantize(w, q, names, ir);
+    replaceWithDequantize(w, q, names);
   }
   report.opsetAfter = defaultOpset(model);
   stampPass(model, 'int8-weight', opts);

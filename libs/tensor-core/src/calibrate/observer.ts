@@ -54,7 +54,6 @@ export abstract class RangeObserver {
     for (let o = 0; o < outer; o++) {
       for (let d = 0; d < dim; d++) this.scan(d, x, (o * dim + d) * inner, inner);
     }
-    this.afterBatch();
   }
 
   /** Per-channel ranges (one entry for a per-tensor observer). */
@@ -113,8 +112,9 @@ export abstract class RangeObserver {
   }
 
   /** Hook for observers that need the values themselves (histograms); only finite values may be used. */
-  protected collect(_c: number, _x: Float32Array, _start: number, _n: number): void {}
-  protected afterBatch(): void {}
+  protected collect(_c: number, _x: Float32Array, _start: number, _n: number): void {
+    // min-max needs only the extremes, which scan() already tracks
+  }
   protected abstract computeRange(c: number): [number, number];
 }
 

@@ -21,7 +21,7 @@ import {
   softmax,
   topK,
   transpose,
-} from '@lepton/tensor-core';
+} from '../../src';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

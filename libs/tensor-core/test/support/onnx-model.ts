@@ -3,7 +3,7 @@
 // types newer than that package's schema (int4 = 22, uint4 = 21) still encode.
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { DTYPE_INFO, type DType } from '@lepton/tensor-core';
+import { DTYPE_INFO, type DType } from '../../src';
 
 const { onnx } = onnxProto;
 
