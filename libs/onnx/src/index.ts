@@ -10,3 +10,5 @@ export * from './passes/int8-weight';
 export * from './infer-types';
 export * from './passes/fp16';
 export * from './passes/fp16-values';
+export * from './passes/prune';
+export * from './passes/int8-dynamic';

@@ -1,6 +1,6 @@
 import { allGraphs, constantTensor, usesByName, type GraphScope, type Use } from './graph';
 import { int64, type ModelProto, type NodeProto, type TensorProto } from './proto/types';
-import { elementCount, tensorByteSize } from './tensors';
+import { elementCount, readIntegers, tensorByteSize, tensorDims } from './tensors';
 
 export type WeightLocation = 'initializer' | 'constant';
 
@@ -17,6 +17,8 @@ export interface WeightRef {
   overridable: boolean;
   elements: number;
   bytes: number;
+  /** Set on a weight seen through a constant Reshape: the tensor it was reshaped from. */
+  reshapedFrom?: string;
 }
 
 /** Every initializer and Constant-node tensor, subgraphs included, with its consumers. */
@@ -59,4 +61,41 @@ export function findWeights(model: ModelProto): WeightRef[] {
     }
   }
   return out;
+}
+
+/**
+ * Weights reshaped by a Reshape whose shape is constant too (older exporters store MatMul weights as 4-D and
+ * reshape them in the graph): each such Reshape output is returned as a weight of its own, with the reshaped dims
+ * and the Reshape's consumers. The original tensor is left alone; a pass that rewrites the consumers replaces it.
+ */
+export function reshapedWeights(model: ModelProto, weights: Map<string, WeightRef>): WeightRef[] {
+  const uses = usesByName(model.graph!);
+  const all = new Map(findWeights(model).map((w) => [w.name, w]));
+  const out: WeightRef[] = [];
+  for (const w of weights.values()) {
+    for (const use of w.uses) {
+      const node = use.node;
+      if (node.opType !== 'Reshape' || use.input !== 0 || (node.domain ?? '') !== '') continue;
+      const shapeRef = all.get(node.input[1] ?? '');
+      if (!shapeRef || shapeRef.tensor.dataType !== 7) continue;
+      const shape = readIntegers(shapeRef.tensor);
+      const dims = resolveShape(tensorDims(w.tensor), shape);
+      if (!dims) continue;
+      const name = node.output[0] ?? '';
+      const tensor: TensorProto = { ...w.tensor, dims, name };
+      out.push({ ...w, name, tensor, uses: uses.get(name) ?? [], location: w.location, reshapedFrom: w.name });
+    }
+  }
+  return out;
+}
+
+/** Reshape's output shape (0 copies the input dim, -1 is inferred), or undefined when it does not fit. */
+function resolveShape(input: number[], shape: number[]): number[] | undefined {
+  const count = input.reduce((a, b) => a * b, 1);
+  const dims = shape.map((d, i) => (d === 0 ? input[i]! : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const minus = dims.filter((d) => d === -1).length;
+  if (minus > 1 || known === 0) return undefined;
+  const filled = dims.map((d) => (d === -1 ? count / known : d));
+  return filled.reduce((a, b) => a * b, 1) === count && filled.every(Number.isInteger) ? filled : undefined;
 }

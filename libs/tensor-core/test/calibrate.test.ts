@@ -7,6 +7,8 @@ import {
   SymmetricHistogram,
   entropyThreshold,
   quantParamsFromRange,
+  quantParamsFromRanges,
+  quantizeLinear,
 } from '../src';
 import { randomFloats, rng } from './support/random';
 
@@ -48,6 +50,11 @@ describe('MinMaxObserver', () => {
     expect(c0).toMatchObject({ min: -5, max: 3, count: 6, skippedNonFinite: 0 });
     expect(c1).toMatchObject({ min: 0, max: 30, count: 5, skippedNonFinite: 1 });
     expect(() => obs.range()).toThrow(/per-axis/);
+    // Per-channel parameters feed straight into a per-axis QuantizeLinear.
+    const p = quantParamsFromRanges(obs.ranges(), { dtype: 'int8' });
+    expect(Array.from(p.scale)).toEqual([Math.fround(8 / 255), Math.fround(30 / 255)]);
+    const q = quantizeLinear(Float32Array.from([3, -5, 0, 30, 15, 0]), [1, 2, 1, 3], { dtype: 'int8', ...p, axis: 1 });
+    expect(Array.from(q)).toEqual([127, -128, p.zeroPoint[0], 127, 0, -128]);
     expect(() => obs.observe(new Float32Array(3), [1, 3, 1, 1])).toThrow(/3 channels/);
   });
 });

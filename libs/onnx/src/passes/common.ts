@@ -1,10 +1,10 @@
 import { LeptonError } from '@lepton/tensor-core';
 import { liftLegacyIr } from '../opset';
-import { NameScope, makeNode, tensorAttr, intAttr, type GraphScope } from '../graph';
+import { NameScope, allGraphs, makeNode, outputNames, tensorAttr, intAttr, usesByName, type GraphScope } from '../graph';
 import { decodeModel, encodeModel } from '../proto/codec';
 import { int64, type ModelProto, type NodeProto, type TensorProto } from '../proto/types';
 import { makeTensor, tensorDims } from '../tensors';
-import type { WeightRef } from '../weights';
+import { findWeights, type WeightRef } from '../weights';
 
 /** A model as bytes, or an already decoded (and external-data-loaded) ModelProto, which is never modified. */
 export type ModelInput = Uint8Array | ModelProto;
@@ -98,4 +98,28 @@ export function irVersionOf(model: ModelProto): number {
 /** Human path of a weight for reports: graph path plus name. */
 export function weightPath(w: WeightRef | { scope: GraphScope; name: string }): string {
   return w.scope.path === 'main' ? w.name : `${w.scope.path}:${w.name}`;
+}
+
+/**
+ * Remove the given constants where nothing reads them any more (their readers were rewritten). A weight seen
+ * through a constant Reshape takes its Reshape and then the original tensor with it.
+ */
+export function dropUnused(model: ModelProto, candidates: WeightRef[]): void {
+  const outputs = outputNames(model.graph!);
+  let uses = usesByName(model.graph!);
+  const unused = (name: string) => (uses.get(name)?.length ?? 0) === 0 && !outputs.has(name);
+  const originals: WeightRef[] = [];
+  for (const w of new Set(candidates)) {
+    if (!unused(w.name)) continue;
+    if (w.reshapedFrom) {
+      for (const { graph } of allGraphs(model.graph!)) graph.node = graph.node.filter((n) => !(n.opType === 'Reshape' && n.output[0] === w.name));
+      const original = findWeights(model).find((o) => o.name === w.reshapedFrom && o.scope.graph === w.scope.graph);
+      if (original) originals.push(original);
+    } else if (w.location === 'initializer') w.scope.graph.initializer = w.scope.graph.initializer.filter((t) => t !== w.tensor);
+    else w.scope.graph.node = w.scope.graph.node.filter((n) => n !== w.node);
+  }
+  if (originals.length > 0) {
+    uses = usesByName(model.graph!);
+    dropUnused(model, originals);
+  }
 }

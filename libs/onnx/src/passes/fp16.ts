@@ -75,6 +75,8 @@ class Converter {
   private readonly consts = new Map<string, WeightRef>();
   private readonly prec = new Map<string, Prec>();
   private readonly fp16Inits = new Map<string, string>();
+  private readonly fp16Consts = new Map<string, string>();
+  private readonly building = new Map<GraphProto, NodeProto[]>();
   private readonly tainted: Set<string>;
   private readonly blockOps: Set<string>;
   private readonly blockNodes: Set<string>;
@@ -121,6 +123,7 @@ class Converter {
       } else this.prec.set(name, 'fp32');
     }
     const out: NodeProto[] = [];
+    this.building.set(graph, out);
     const casts = new Map<string, string>();
     for (const node of graph.node) {
       if (node.opType === 'Constant' && this.consts.has(node.output[0] ?? '')) {
@@ -138,12 +141,13 @@ class Converter {
       node.input.forEach((name, i) => {
         if (!name || !this.isFloat(name)) return;
         const need = fixedFloat32(node, i) ? 'fp32' : prec;
-        node.input[i] = this.provide(name, need, graph, out, casts);
+        node.input[i] = this.provide(name, need, out, casts);
       });
       this.retype(node, prec);
       out.push(node);
     }
     graph.node = out;
+    this.building.delete(graph);
     this.outputs(graph, isMain);
     for (const v of graph.valueInfo) {
       if (this.isFloat(v.name ?? '') && this.prec.get(v.name ?? '') === 'fp16' && v.type?.tensorType) v.type.tensorType.elemType = OnnxType.FLOAT16;
@@ -166,9 +170,9 @@ class Converter {
   }
 
   /** The name under which `name` is available in precision `need`, adding a Cast or a float16 constant if required. */
-  private provide(name: string, need: Prec, graph: GraphProto, out: NodeProto[], casts: Map<string, string>): string {
+  private provide(name: string, need: Prec, out: NodeProto[], casts: Map<string, string>): string {
     const w = this.consts.get(name);
-    if (w) return need === 'fp32' ? name : this.constFp16(w, graph, out, casts);
+    if (w) return need === 'fp32' ? name : this.constFp16(w);
     const have = this.prec.get(name) ?? 'fp32';
     if (have === need) return name;
     const key = `${name}\u0000${need}`;
@@ -184,7 +188,7 @@ class Converter {
   }
 
   /** float16 copy of a constant: an initializer next to the original, or a Constant node in the reading graph. */
-  private constFp16(w: WeightRef, graph: GraphProto, out: NodeProto[], casts: Map<string, string>): string {
+  private constFp16(w: WeightRef): string {
     if (w.location === 'initializer') {
       let name = this.fp16Inits.get(w.name);
       if (!name) {
@@ -194,16 +198,17 @@ class Converter {
       }
       return name;
     }
-    const key = `${w.name}\u0000const16`;
-    let name = casts.get(key);
+    // A Constant node is copied right after itself, in its own graph (an ancestor of, or the same as, the reader's):
+    // that graph's node list is being rebuilt and already holds the original.
+    let name = this.fp16Consts.get(w.name);
     if (!name) {
       name = this.names.fresh(`${w.name}_fp16`);
       const t = this.halfTensor(w.tensor, '');
       delete t.name;
-      out.push(makeNode('Constant', [], [name], this.names.fresh(`${name}_Constant`), [tensorAttr('value', t)]));
-      casts.set(key, name);
+      const list = this.building.get(w.scope.graph) ?? w.scope.graph.node;
+      list.splice(list.indexOf(w.node!) + 1, 0, makeNode('Constant', [], [name], this.names.fresh(`${name}_Constant`), [tensorAttr('value', t)]));
+      this.fp16Consts.set(w.name, name);
     }
-    void graph;
     return name;
   }
 

@@ -34,9 +34,11 @@ const LN2_32_LO = 1.90821492927058770002e-10 / 32;
 export function expForFloat32(x: number): number {
   if (!(x < 709.78)) return x !== x ? x : Infinity;
   if (x < -745.2) return 0;
-  const k = Math.round(x * INV_LN2_32);
+  // Adding and subtracting 1.5 * 2^52 rounds to an integer (half to even) faster than Math.round.
+  const k = x * INV_LN2_32 + 6755399441055744 - 6755399441055744;
   const r = x - k * LN2_32_HI - k * LN2_32_LO; // |r| <= ln2 / 64
+  const ki = k | 0;
   // Degree-5 Taylor polynomial: truncation error below 2e-15 for |r| <= 0.0109.
   const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
-  return T32[k & 31]! * p * POW2[(k >> 5) - POW2_MIN]!;
+  return T32[ki & 31]! * p * POW2[(ki >> 5) - POW2_MIN]!;
 }

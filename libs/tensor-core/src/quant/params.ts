@@ -61,3 +61,18 @@ export function quantParamsFromRange(min: number, max: number, options: RangeQua
   else zeroPoint = roundHalfEven(Math.max(qmin, Math.min(qmax, Math.fround(qmin - Math.fround(lo / scale)))));
   return { scale, zeroPoint, qmin, qmax };
 }
+
+/** Per-channel parameters from per-channel ranges (e.g. a per-axis observer), ready for quantizeLinear. */
+export function quantParamsFromRanges(
+  ranges: readonly { min: number; max: number }[],
+  options: RangeQuantOptions,
+): { scale: Float32Array; zeroPoint: number[] } {
+  const scale = new Float32Array(ranges.length);
+  const zeroPoint = new Array<number>(ranges.length);
+  ranges.forEach((r, i) => {
+    const p = quantParamsFromRange(r.min, r.max, options);
+    scale[i] = p.scale;
+    zeroPoint[i] = p.zeroPoint;
+  });
+  return { scale, zeroPoint };
+}

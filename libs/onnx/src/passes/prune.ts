@@ -1,0 +1,95 @@
+import { LeptonError } from '@lepton/tensor-core';
+import { outputNames } from '../graph';
+import { OnnxType } from '../proto/types';
+import { readFloat32, setTensorData, tensorDims } from '../tensors';
+import { findWeights } from '../weights';
+import { finish, stampPass, weightPath, workingCopy, type ModelInput, type PassResult } from './common';
+import { isWeightSlot, needsExactFloat32 } from './slots';
+
+export interface PruneOptions {
+  /** Fraction of each weight tensor set to zero, in [0, 1). */
+  sparsity: number;
+  /** Weights with fewer values are left dense (default 16). */
+  minElements?: number;
+  exclude?: string[];
+}
+
+export interface PrunedTensorReport {
+  name: string;
+  graph: string;
+  shape: number[];
+  elements: number;
+  /** Zeros after pruning / elements (zeros already present count too). */
+  sparsity: number;
+  /** Largest magnitude set to zero. */
+  threshold: number;
+}
+
+export interface PruneReport {
+  pass: 'prune';
+  options: Required<PruneOptions>;
+  tensors: PrunedTensorReport[];
+  /** Zeros over all pruned tensors / their values. */
+  overallSparsity: number;
+  notes: string[];
+}
+
+/**
+ * Unstructured magnitude pruning: in each weight of Conv, ConvTranspose, Gemm, MatMul and the RNNs, the
+ * `sparsity` fraction of values with the smallest magnitude become 0 (ties at the threshold broken by position, so
+ * the count is exact). Biases and other constants are left alone: they are small and pruning them saves nothing.
+ * The file keeps its dense layout; the zeros pay off after compression (gzip/brotli) or in sparse kernels.
+ */
+export function pruneWeights(input: ModelInput, options: PruneOptions): PassResult<PruneReport> {
+  const s = options?.sparsity;
+  if (typeof s !== 'number' || !(s >= 0 && s < 1)) {
+    throw new LeptonError('VALIDATION_FAILED', `sparsity is ${String(s)}; expected a number in [0, 1)`);
+  }
+  const model = workingCopy(input);
+  const opts: Required<PruneOptions> = { sparsity: s, minElements: options.minElements ?? 16, exclude: options.exclude ?? [] };
+  const report: PruneReport = {
+    pass: 'prune',
+    options: opts,
+    tensors: [],
+    overallSparsity: 0,
+    notes: ['structured (channel) pruning is not done: removing channels needs shape rewrites of every consumer'],
+  };
+  const outputs = outputNames(model.graph!);
+  const exclude = new Set(opts.exclude);
+  let zeros = 0;
+  let total = 0;
+  for (const w of findWeights(model)) {
+    if (w.tensor.dataType !== OnnxType.FLOAT || w.overridable || outputs.has(w.name) || exclude.has(w.name)) continue;
+    if (w.elements < opts.minElements || w.uses.length === 0) continue;
+    if (!w.uses.every(isWeightSlot) || w.uses.some((u) => needsExactFloat32(u))) continue;
+    const x = Float32Array.from(readFloat32(w.tensor));
+    const threshold = pruneInPlace(x, s);
+    let z = 0;
+    for (let i = 0; i < x.length; i++) if (x[i] === 0) z++;
+    setTensorData(w.tensor, OnnxType.FLOAT, tensorDims(w.tensor), x);
+    report.tensors.push({ name: weightPath(w), graph: w.scope.path, shape: tensorDims(w.tensor), elements: x.length, sparsity: z / x.length, threshold });
+    zeros += z;
+    total += x.length;
+  }
+  report.overallSparsity = total ? zeros / total : 0;
+  stampPass(model, 'prune', opts);
+  return finish(model, report);
+}
+
+/** Zero the round(sparsity * n) smallest-magnitude values; returns the largest magnitude zeroed (0 if none). */
+export function pruneInPlace(x: Float32Array, sparsity: number): number {
+  const k = Math.round(sparsity * x.length);
+  if (k === 0) return 0;
+  const order = new Uint32Array(x.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  // NaN sorts last (never pruned: it is a fault to report, not a small weight).
+  const mag = (i: number): number => (Number.isNaN(x[i]!) ? Infinity : Math.abs(x[i]!));
+  order.sort((a, b) => mag(a) - mag(b) || a - b);
+  let threshold = 0;
+  for (let j = 0; j < k; j++) {
+    const i = order[j]!;
+    threshold = Math.max(threshold, Math.abs(x[i]!));
+    x[i] = 0;
+  }
+  return threshold;
+}

@@ -1,0 +1,17 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { quantizeDynamic, pruneWeights } from './src';
+const b = new Uint8Array(readFileSync('/work/shared/models/mnist-8.onnx'));
+const r = quantizeDynamic(b);
+console.log(r.report);
+writeFileSync('/tmp/mn_dyn.onnx', r.model);
+const s = await ort.InferenceSession.create(r.model);
+const s0 = await ort.InferenceSession.create(b);
+const x = new Float32Array(784).map((_, i) => (i * 37 % 255) / 255);
+const f = { Input3: new ort.Tensor('float32', x, [1,1,28,28]) };
+console.log((await s.run(f)).Plus214_Output_0.data, (await s0.run(f)).Plus214_Output_0.data);
+const p = pruneWeights(b, { sparsity: 0.5 });
+console.log(p.report.tensors, p.report.overallSparsity);
+writeFileSync('/tmp/mn_prune.onnx', p.model);
+const s2 = await ort.InferenceSession.create(p.model);
+console.log((await s2.run(f)).Plus214_Output_0.data);
