@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   LeptonError,
   accuracy,
+  argmax,
   argmaxAgreement,
   binaryCrossEntropy,
   centerCrop,
@@ -91,6 +92,16 @@ describe('post-processing', () => {
   it('softmax along an inner axis', () => {
     const y = softmax(Float32Array.from([0, 0, 1, 1]), [2, 2], 0);
     expect(Array.from(y)).toEqual([Math.fround(1 / (1 + Math.E)), Math.fround(1 / (1 + Math.E)), Math.fround(Math.E / (1 + Math.E)), Math.fround(Math.E / (1 + Math.E))]);
+  });
+
+  it('NaN: argmax keeps a leading NaN like onnxruntime; topK ranks NaN above every number', () => {
+    const x = Float32Array.from([NaN, 1, 2, 1, NaN, 0, 3, 1, NaN]);
+    // onnxruntime-node 1.30 ArgMax on these rows: [0, 0, 0].
+    expect(Array.from(argmax(x, [3, 3], { axis: 1 }))).toEqual([0, 0, 0]);
+    const big = topK(x, [3, 3], 2, { axis: 1 });
+    expect(Array.from(big.indices)).toEqual([0, 2, 1, 0, 2, 0]);
+    const small = topK(x, [3, 3], 2, { axis: 1, largest: false });
+    expect(Array.from(small.indices)).toEqual([1, 2, 2, 0, 1, 0]);
   });
 
   it('topK smallest and zero-size', () => {

@@ -15,9 +15,9 @@ export function reducedShape(shape: readonly number[], axis: number, keepdims: b
 }
 
 /**
- * ONNX ArgMax: index of the largest value along `axis`, first index on ties (last with selectLastIndex). NaN is
- * never larger than anything, so it is chosen only when the whole lane is NaN (then index 0), as onnxruntime's
- * comparison loop does. Indices are Int32Array (ONNX returns int64; widen with BigInt64Array.from if needed).
+ * ONNX ArgMax: index of the largest value along `axis`, first index on ties (last with selectLastIndex). Like
+ * onnxruntime's scan (`if (v > best)`), no comparison with NaN succeeds: a NaN in the first position is kept,
+ * NaNs elsewhere are skipped. Indices are Int32Array (ONNX returns int64; widen with BigInt64Array.from).
  */
 export function argmax(x: Float32Array, shape: readonly number[], options: ArgMaxOptions = {}, out?: Int32Array): Int32Array {
   if (!(x instanceof Float32Array)) invalid('x', 'must be a Float32Array');
@@ -32,7 +32,7 @@ export function argmax(x: Float32Array, shape: readonly number[], options: ArgMa
       let at = 0;
       for (let d = 1; d < dim; d++) {
         const v = x[base + d * inner]!;
-        if (v > best || (last && v === best) || (best !== best && v === v)) {
+        if (v > best || (last && v === best)) {
           best = v;
           at = d;
         }
@@ -59,7 +59,8 @@ export interface TopKResult {
 
 /**
  * ONNX TopK with sorted=1: the k largest (or smallest) values along `axis` in order, ties broken by the lower
- * index as onnxruntime does. k is validated against the axis length.
+ * index as onnxruntime does. NaN ranks above every number (first for largest, last for smallest, as torch.topk);
+ * onnxruntime's order for NaN depends on where it sits, so it has no single rule to follow. k is validated.
  */
 export function topK(
   x: Float32Array,
@@ -86,11 +87,11 @@ export function topK(
       let filled = 0;
       for (let d = 0; d < dim && k > 0; d++) {
         const raw = x[base + d * inner]!;
-        // Compare on a key where "better" is larger; NaN ranks above all, like std::greater in a sort.
+        // Compare on a key where "better" is larger (negated for smallest).
         const v = largest ? raw : -raw;
-        if (filled === k && !beats(v, d, bufV[k - 1]!, bufI[k - 1]!)) continue;
+        if (filled === k && !beats(v, d, bufV[k - 1]!, bufI[k - 1]!, largest)) continue;
         let j = filled < k ? filled++ : k - 1;
-        while (j > 0 && beats(v, d, bufV[j - 1]!, bufI[j - 1]!)) {
+        while (j > 0 && beats(v, d, bufV[j - 1]!, bufI[j - 1]!, largest)) {
           bufV[j] = bufV[j - 1]!;
           bufI[j] = bufI[j - 1]!;
           j--;
@@ -108,8 +109,9 @@ export function topK(
   return { values, indices, shape: shape.map((d, a) => (a === axis ? k : d)) };
 }
 
-function beats(v: number, i: number, w: number, j: number): boolean {
-  if (v !== v) return w === w || i < j;
-  if (w !== w) return false;
+/** Does (v, i) rank before (w, j)? NaN is best when nanBest, else worst; equal keys go by lower index. */
+function beats(v: number, i: number, w: number, j: number, nanBest: boolean): boolean {
+  if (v !== v) return w !== w ? i < j : nanBest;
+  if (w !== w) return !nanBest;
   return v > w || (v === w && i < j);
 }
