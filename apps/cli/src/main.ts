@@ -12,6 +12,11 @@ function silent(): void {
 
 async function main(argv: string[]): Promise<number> {
   const program = createProgram({ out: (text) => process.stdout.write(`${text}\n`) });
+  (await import('./commands/compress/inspect')).registerInspectCommand(program);
+  (await import('./commands/compress/quantize')).registerQuantizeCommand(program);
+  (await import('./commands/compress/convert')).registerConvertCommand(program);
+  (await import('./commands/compress/prune')).registerPruneCommand(program);
+  (await import('./commands/compress/eval')).registerEvalCommand(program);
   // Commander's own usage errors are reported in our format too, not printed by commander.
   program.exitOverride();
   program.configureOutput({ outputError: silent });

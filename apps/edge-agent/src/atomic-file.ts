@@ -30,7 +30,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
   await syncDir(dir);
 }
 
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   // Some filesystems refuse fsync on a directory handle; the rename already happened, so that is not fatal.
   try {
     const dh = await open(dir, 'r');

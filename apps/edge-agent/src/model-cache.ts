@@ -1,17 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LeptonError } from '@lepton/tensor-core';
-import { ModelRecordSchema, type ModelRecord } from '@lepton/contracts';
+import { ModelRecordSchema, SignedVariantSchema, type ModelRecord, type SignedVariant } from '@lepton/contracts';
 import { writeFileAtomic } from './atomic-file';
+import type { SignatureVerifier } from './signature';
 
 /**
  * On-disk model cache, one folder per model id:
- *   models/<id>/state.json        { current, previous? } (written atomically, last)
- *   models/<id>/<sha256>.onnx     artifacts, content-addressed
- * An update writes the new artifact first and switches state.json after, so a crash at any point leaves a
- * consistent cache. The previous version is kept so a bad update can be rolled back without the server.
+ *   models/<id>/state.json          { current, previous? } (written atomically, last)
+ *   models/<id>/<sha256>.onnx       verified artifacts, content-addressed
+ *   models/<id>/<sha256>.partial    an interrupted download (resumed with HTTP Range)
+ * An update puts the new artifact in place first and switches state.json after, so a crash at any point leaves
+ * a consistent cache. Each entry keeps the server's signature: a load re-checks digest, size, signature and
+ * manifest digest, so nothing on disk is trusted on its say-so. The previous version stays for rollback.
  */
 const CacheEntrySchema = z.object({
   version: z.string(),
@@ -20,11 +23,13 @@ const CacheEntrySchema = z.object({
   size: z.number().int().min(0),
   record: ModelRecordSchema,
   cachedAt: z.string(),
+  signed: SignedVariantSchema,
+  deploymentId: z.string().optional(),
 });
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
 
 const CacheStateSchema = z.object({ current: CacheEntrySchema, previous: CacheEntrySchema.optional() });
-type CacheState = z.infer<typeof CacheStateSchema>;
+export type CacheState = z.infer<typeof CacheStateSchema>;
 
 export interface LoadedModel {
   entry: CacheEntry;
@@ -32,7 +37,10 @@ export interface LoadedModel {
 }
 
 export class ModelCache {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly verifier: SignatureVerifier,
+  ) {}
 
   modelDir(id: string): string {
     return join(this.root, 'models', id);
@@ -56,24 +64,15 @@ export class ModelCache {
 
   /** Every cached model's current record (for models.list while offline). */
   async records(): Promise<ModelRecord[]> {
-    let ids: string[];
-    try {
-      ids = await readdir(join(this.root, 'models'));
-    } catch {
-      return [];
-    }
     const out: ModelRecord[] = [];
-    for (const id of ids.sort()) {
+    for (const id of await this.ids()) {
       const s = await this.state(id);
       if (s) out.push(s.current.record);
     }
     return out;
   }
 
-  /**
-   * Read and verify the current artifact (falling back to the previous one). A file whose digest does not match
-   * is deleted so the next sync downloads it again. Throws ARTIFACT_NOT_FOUND or ARTIFACT_DIGEST_MISMATCH.
-   */
+  /** Current version, else the previous one, verified. Throws ARTIFACT_NOT_FOUND, _DIGEST_MISMATCH or SIGNATURE_INVALID. */
   async load(id: string): Promise<LoadedModel> {
     const s = await this.state(id);
     if (!s) throw new LeptonError('ARTIFACT_NOT_FOUND', `model ${id} is not in the edge cache at ${this.modelDir(id)}`);
@@ -89,8 +88,10 @@ export class ModelCache {
     throw firstError!;
   }
 
-  /** Read one cached version and check its digest (a mismatching file is deleted). */
+  /** Read one cached version and check signature, manifest, size and digest (a mismatching file is deleted). */
   async loadEntry(id: string, entry: CacheEntry): Promise<LoadedModel> {
+    this.verifier.verify(entry.signed, { model: id, version: entry.version });
+    this.verifier.checkManifest(entry.signed, entry.record);
     const path = this.artifactPath(id, entry.sha256);
     let bytes: Uint8Array;
     try {
@@ -99,78 +100,104 @@ export class ModelCache {
       throw new LeptonError('ARTIFACT_NOT_FOUND', `cached artifact ${path} of model ${id}@${entry.version} is missing`);
     }
     const actual = sha256Hex(bytes);
-    if (actual !== entry.sha256) {
+    if (actual !== entry.signed.payload.sha256 || bytes.byteLength !== entry.signed.payload.size) {
       await rm(path, { force: true });
       throw new LeptonError(
         'ARTIFACT_DIGEST_MISMATCH',
-        `cached artifact of model ${id}@${entry.version} has sha256 ${actual}, expected ${entry.sha256}; file discarded`,
-        { expected: entry.sha256, actual },
+        `cached artifact of model ${id}@${entry.version} has sha256 ${actual}, expected ${entry.signed.payload.sha256}; file discarded`,
+        { expected: entry.signed.payload.sha256, actual },
       );
     }
     return { entry, bytes };
   }
 
-  /**
-   * Stream a downloaded artifact into the cache, hashing as it arrives. On a digest mismatch the temp file is
-   * discarded and ARTIFACT_DIGEST_MISMATCH thrown; the cache is untouched. Returns the bytes for the predictor.
-   */
-  async store(record: ModelRecord, variant: { id: string; sha256: string }, body: AsyncIterable<Uint8Array>): Promise<LoadedModel> {
-    const dir = this.modelDir(record.id);
-    await mkdir(dir, { recursive: true });
-    const final = this.artifactPath(record.id, variant.sha256);
-    const tmp = `${final}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const hash = createHash('sha256');
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    const fh = await open(tmp, 'w', 0o644);
-    try {
-      for await (const chunk of body) {
-        hash.update(chunk);
-        parts.push(chunk);
-        size += chunk.byteLength;
-        await fh.write(chunk);
-      }
-      await fh.sync();
-    } catch (err) {
-      await fh.close();
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await fh.close();
-    const actual = hash.digest('hex');
-    if (actual !== variant.sha256) {
-      await rm(tmp, { force: true });
-      throw new LeptonError(
-        'ARTIFACT_DIGEST_MISMATCH',
-        `downloaded artifact of model ${record.id}@${record.version} has sha256 ${actual}, expected ${variant.sha256}; file discarded`,
-        { expected: variant.sha256, actual },
-      );
-    }
-    await rename(tmp, final);
+  /** Make a downloaded, verified artifact (already at artifactPath) the current version; the old one becomes previous. */
+  async commit(record: ModelRecord, signed: SignedVariant, deploymentId: string | undefined): Promise<CacheEntry> {
+    const p = signed.payload;
     const entry: CacheEntry = {
       version: record.version,
-      variant: variant.id,
-      sha256: actual,
-      size,
+      variant: p.variantId,
+      sha256: p.sha256,
+      size: p.size,
       record,
       cachedAt: new Date().toISOString(),
+      signed,
+      ...(deploymentId !== undefined ? { deploymentId } : {}),
     };
-    await this.switchTo(record.id, entry);
-    return { entry, bytes: concat(parts, size) };
-  }
-
-  private async switchTo(id: string, entry: CacheEntry): Promise<void> {
-    const old = await this.state(id);
+    const old = await this.state(record.id);
     let previous = old?.previous;
     if (old && old.current.sha256 !== entry.sha256) previous = old.current;
     if (previous?.sha256 === entry.sha256) previous = undefined;
-    const next: CacheState = previous ? { current: entry, previous } : { current: entry };
-    await writeFileAtomic(join(this.modelDir(id), 'state.json'), JSON.stringify(next, null, 2));
-    // Only after the switch is durable may artifacts older than `previous` go.
-    const keep = new Set([`${entry.sha256}.onnx`, previous ? `${previous.sha256}.onnx` : '', 'state.json']);
-    for (const name of await readdir(this.modelDir(id))) {
-      if (!keep.has(name) && name.endsWith('.onnx')) await rm(join(this.modelDir(id), name), { force: true });
+    await this.write(record.id, previous ? { current: entry, previous } : { current: entry });
+    return entry;
+  }
+
+  /** Go back to the previous version (the current one failed); its artifact is deleted. */
+  async rollback(id: string): Promise<CacheEntry | undefined> {
+    const s = await this.state(id);
+    if (!s?.previous) return undefined;
+    const bad = s.current;
+    await this.write(id, { current: s.previous });
+    if (bad.sha256 !== s.previous.sha256) await rm(this.artifactPath(id, bad.sha256), { force: true });
+    return s.previous;
+  }
+
+  /**
+   * Keep the cache under `maxBytes`: first drop previous versions (oldest first), then whole models that are
+   * not in `keep`. Current versions of kept models are never evicted. Returns the files removed.
+   */
+  async evict(maxBytes: number, keep: ReadonlySet<string>): Promise<string[]> {
+    const removed: string[] = [];
+    let total = await this.totalBytes();
+    if (total <= maxBytes) return removed;
+    const states: { id: string; s: CacheState }[] = [];
+    for (const id of await this.ids()) {
+      const s = await this.state(id);
+      if (s) states.push({ id, s });
     }
+    for (const { id, s } of states.sort((a, b) => (a.s.previous?.cachedAt ?? '').localeCompare(b.s.previous?.cachedAt ?? ''))) {
+      if (total <= maxBytes) break;
+      if (!s.previous) continue;
+      await this.write(id, { current: s.current });
+      total -= await this.removeFile(this.artifactPath(id, s.previous.sha256), removed);
+    }
+    for (const { id, s } of states.sort((a, b) => a.s.current.cachedAt.localeCompare(b.s.current.cachedAt))) {
+      if (total <= maxBytes) break;
+      if (keep.has(id)) continue;
+      total -= await this.removeFile(this.artifactPath(id, s.current.sha256), removed);
+      await rm(this.modelDir(id), { recursive: true, force: true });
+    }
+    return removed;
+  }
+
+  private async write(id: string, next: CacheState): Promise<void> {
+    await writeFileAtomic(join(this.modelDir(id), 'state.json'), JSON.stringify(next, null, 2));
+    // Only after the switch is durable may artifacts other than current/previous go (stale partials too).
+    const keep = new Set([`${next.current.sha256}.onnx`, next.previous ? `${next.previous.sha256}.onnx` : '']);
+    for (const name of await readdir(this.modelDir(id))) {
+      if (name.endsWith('.onnx') && !keep.has(name)) await rm(join(this.modelDir(id), name), { force: true });
+    }
+  }
+
+  private async totalBytes(): Promise<number> {
+    let total = 0;
+    for (const id of await this.ids()) {
+      for (const name of await readdir(this.modelDir(id)).catch(() => [] as string[])) {
+        if (name.endsWith('.onnx') || name.endsWith('.partial')) total += (await stat(join(this.modelDir(id), name)).catch(() => ({ size: 0 }))).size;
+      }
+    }
+    return total;
+  }
+
+  private async removeFile(path: string, removed: string[]): Promise<number> {
+    const size = (await stat(path).catch(() => ({ size: 0 }))).size;
+    await rm(path, { force: true });
+    removed.push(path);
+    return size;
+  }
+
+  private async ids(): Promise<string[]> {
+    return (await readdir(join(this.root, 'models')).catch(() => [] as string[])).sort();
   }
 }
 
@@ -184,14 +211,4 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }

@@ -1,7 +1,15 @@
 import { Readable } from 'node:stream';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { LeptonError } from '@lepton/tensor-core';
-import { ErrorBodySchema, type InferResponse, type ModelRecord, type VadResult } from '@lepton/contracts';
+import {
+  ErrorBodySchema,
+  type Assignment,
+  type DeviceReport,
+  type InferResponse,
+  type ModelRecord,
+  type TelemetryEvent,
+  type VadResult,
+} from '@lepton/contracts';
 import type { AppRouter, DeviceCapabilities, EnrollResponse, VadDetectCall } from '@lepton/api';
 import { postWavStream } from '@lepton/node-platform';
 
@@ -83,13 +91,44 @@ export class Upstream {
     );
   }
 
-  /** GET the model's artifact with the device credential; the body is streamed to the caller. */
-  async fetchArtifact(id: string, version: string, precision: string): Promise<{ sha256: string | undefined; body: AsyncIterable<Uint8Array> }> {
-    const query = new URLSearchParams({ version, precision });
+  sync(capabilities: DeviceCapabilities): Promise<{ assignments: Assignment[]; pollAfterMs: number }> {
+    return this.call('fleet.sync', () => this.client.fleet.sync.mutate({ capabilities }));
+  }
+
+  report(reports: DeviceReport[]): Promise<{ accepted: number }> {
+    return this.call('fleet.report', () => this.client.fleet.report.mutate({ reports }));
+  }
+
+  telemetry(events: TelemetryEvent[]): Promise<{ stored: number; duplicates: number }> {
+    return this.call('fleet.telemetry', () => this.client.fleet.telemetry.mutate({ events }));
+  }
+
+  publicKey(): Promise<{ keyId: string; publicKey: string }> {
+    return this.call('fleet.publicKey', () => this.client.fleet.publicKey.query());
+  }
+
+  /**
+   * GET one variant's artifact with the device credential, from byte `from` on (Range + If-Range on the digest
+   * ETag, so a resume never splices two different files). `partial` says whether the server honoured the range.
+   */
+  async fetchArtifact(
+    id: string,
+    version: string,
+    variant: string,
+    from = 0,
+    sha256?: string,
+  ): Promise<{ sha256: string | undefined; partial: boolean; body: AsyncIterable<Uint8Array> }> {
+    const query = new URLSearchParams({ version, variant });
     const url = `${this.opts.url}/api/v1/models/${encodeURIComponent(id)}/artifact?${query}`;
+    const headers: Record<string, string> = { ...this.authHeaders() };
+    if (from > 0) {
+      headers['range'] = `bytes=${from}-`;
+      if (sha256) headers['if-range'] = `"sha256:${sha256}"`;
+    }
     let res: Response;
     try {
-      res = await fetch(url, { headers: this.authHeaders(), signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      // No overall timeout: a slow link may need long for a big model; a stalled one fails on the socket.
+      res = await fetch(url, { headers });
     } catch (err) {
       throw unreachable(url, err);
     }
@@ -98,7 +137,11 @@ export class Upstream {
       if (body.success) throw new LeptonError(body.data.code, body.data.message, body.data.details);
       throw new LeptonError('UPSTREAM_UNAVAILABLE', `GET ${url} answered HTTP ${res.status}`);
     }
-    return { sha256: res.headers.get('x-lepton-sha256') ?? undefined, body: Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]) };
+    return {
+      sha256: res.headers.get('x-lepton-sha256') ?? undefined,
+      partial: res.status === 206,
+      body: Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]),
+    };
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {

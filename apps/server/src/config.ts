@@ -15,9 +15,17 @@ export const ServerConfigSchema = z.object({
     .regex(/^(postgres(ql)?:\/\/|sqlite:|file:)/, 'expected postgres://..., sqlite:PATH or file:PATH')
     .optional(),
   LEPTON_ENROLL_TOKEN: z.string().min(8, 'enrollment tokens have at least 8 characters').optional(),
+  /** A reusable admin API key (`npm start` sets the development value lepton-dev-admin-key). */
+  LEPTON_ADMIN_KEY: z.string().min(8, 'admin keys have at least 8 characters').optional(),
+  /** How long devices wait between syncs (they add jitter and back off on failures). */
+  LEPTON_DEVICE_POLL_MS: z.coerce.number().int().min(100).max(86_400_000).default(30_000),
   LEPTON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Built web app to serve at / (default apps/web/dist of this checkout). */
   LEPTON_WEB_DIR: z.string().min(1).optional(),
+  /** Folder of NAME.manifest.json + NAME.onnx pairs registered at start (see src/kserve/models-dir.ts). */
+  LEPTON_MODELS_DIR: z.string().min(1).optional(),
+  /** onnxruntime sessions per model version, run side by side (the pool behind the batcher). */
+  LEPTON_SESSIONS_PER_MODEL: z.coerce.number().int().min(1).max(64).default(2),
 });
 
 export interface ServerConfig {
@@ -27,8 +35,12 @@ export interface ServerConfig {
   /** postgres://... for PostgreSQL; otherwise the SQLite file (default DATA_DIR/registry.sqlite). */
   databaseUrl: string | undefined;
   enrollToken: string | undefined;
+  adminKey: string | undefined;
+  pollAfterMs: number;
   logLevel: z.infer<typeof ServerConfigSchema>['LEPTON_LOG_LEVEL'];
   webDir: string | undefined;
+  modelsDir: string | undefined;
+  sessionsPerModel: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): ServerConfig {
@@ -46,7 +58,11 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     dataDir: resolve(c.LEPTON_DATA_DIR),
     databaseUrl: c.LEPTON_DATABASE_URL,
     enrollToken: c.LEPTON_ENROLL_TOKEN,
+    adminKey: c.LEPTON_ADMIN_KEY,
+    pollAfterMs: c.LEPTON_DEVICE_POLL_MS,
     logLevel: c.LEPTON_LOG_LEVEL,
     webDir: c.LEPTON_WEB_DIR ? resolve(c.LEPTON_WEB_DIR) : undefined,
+    modelsDir: c.LEPTON_MODELS_DIR ? resolve(c.LEPTON_MODELS_DIR) : undefined,
+    sessionsPerModel: c.LEPTON_SESSIONS_PER_MODEL,
   };
 }

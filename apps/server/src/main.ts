@@ -12,6 +12,9 @@ async function main(): Promise<void> {
   if (server.enrollmentToken !== undefined) {
     console.log(`Enrollment token: ${server.enrollmentToken} (one-time; shown only now)`);
   }
+  if (server.adminKey !== undefined) {
+    console.log(`Admin API key: ${server.adminKey} (created at first start; shown only now)`);
+  }
   console.log(`Lepton server listening on ${server.url}`);
   let closing = false;
   const stop = (signal: string) => {

@@ -12,6 +12,15 @@ import { ServerInference } from './inference/server-inference';
 import { artifactRoute } from './http/artifact-route';
 import { staticRoutes } from './http/static-routes';
 import { registerMetrics } from './http/metrics';
+import { inferenceMetrics } from './metrics/inference-metrics';
+import { registerModelsDir } from './kserve/models-dir';
+import { openApiRoutes } from './openapi/openapi-routes';
+import { Signer } from './signing/signer';
+import { ApiKeys } from './auth/api-keys';
+import { DeploymentService } from './deployments/deployment-service';
+import { TelemetryStore } from './telemetry/telemetry-store';
+import { createFleetService } from './fleet/fleet-service';
+import { ServerParity, withParity } from './parity/parity-service';
 
 export interface StartedServer {
   /** http://HOST:PORT, with the port actually bound (PORT=0 picks a free one). */
@@ -22,6 +31,11 @@ export interface StartedServer {
   app: FastifyInstance;
   registry: ModelRegistry;
   devices: DeviceRegistry;
+  /** The admin key created by this start (first start only); printed once by main. */
+  adminKey: string | undefined;
+  deployments: DeploymentService;
+  telemetry: TelemetryStore;
+  signer: Signer;
   close(): Promise<void>;
 }
 
@@ -35,11 +49,32 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
   const { db } = await openDatabase(config);
   const artifacts = new ArtifactStore(join(config.dataDir, 'artifacts'));
   const registry = new ModelRegistry(db, artifacts);
-  const devices = new DeviceRegistry(db);
-  const inference = new ServerInference({ registry, artifacts, ort });
+  const signer = await Signer.open(config.dataDir);
+  const devices = new DeviceRegistry(db, { keyId: signer.keyId, publicKey: signer.publicKey });
+  const keys = new ApiKeys(db);
+  const deployments = new DeploymentService(db, registry, signer);
+  const telemetry = new TelemetryStore(db);
+  const fleet = createFleetService({ db, keys, devices, deployments, telemetry, registry, signer, pollAfterMs: config.pollAfterMs });
+  const metrics = { observer: undefined as ReturnType<typeof inferenceMetrics> | undefined };
+  // The observer is created with the metrics registry below; the indirection lets inference exist first.
+  const inference: ServerInference = new ServerInference({
+    registry,
+    artifacts,
+    ort,
+    sessionsPerModel: config.sessionsPerModel,
+    observer: {
+      onRequest: (e) => metrics.observer?.onRequest?.(e),
+      onExecute: (m, v, e) => metrics.observer?.onExecute?.(m, v, e),
+    },
+  });
+  const self = { url: '' };
+  const parity = new ServerParity({ registry, artifacts, inference, ort, selfUrl: () => self.url });
   let app: FastifyInstance | undefined;
   try {
     await registerBundledModels(registry);
+    if (config.modelsDir !== undefined) await registerModelsDir(registry, config.modelsDir);
+    for (const m of await registry.list()) await deployments.ensureDefault(m.id, m.version);
+    if (config.adminKey !== undefined) await keys.addEnvAdminKey(config.adminKey);
     if (config.enrollToken !== undefined) await devices.addEnvToken(config.enrollToken);
     app = Fastify({
       logger: { level: config.logLevel, stream: process.stderr },
@@ -47,26 +82,34 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
       requestTimeout: 0,
       forceCloseConnections: true,
     });
-    registerMetrics(app);
-    await registerLeptonHttp(app, { platform: 'server', models: registry, inference, devices });
-    await artifactRoute(app, { registry, artifacts, devices });
+    metrics.observer = inferenceMetrics(registerMetrics(app), () => inference.pending());
+    openApiRoutes(app);
+    await registerLeptonHttp(app, withParity({ platform: 'server', models: registry, inference, devices, fleet, auth: keys }, parity));
+    await artifactRoute(app, { registry, artifacts, devices, deployments });
     await staticRoutes(app, { webDir: config.webDir });
     await app.listen({ port: config.port, host: config.host });
     const enrollmentToken = await devices.issueOneTimeToken();
+    const adminKey = await keys.bootstrapAdminKey();
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    self.url = `http://${host}:${port}`;
     const started = app;
     return {
       url: `http://${host}:${port}`,
       port,
       enrollmentToken,
+      adminKey,
       app,
       registry,
       devices,
+      deployments,
+      telemetry,
+      signer,
       async close() {
         await started.close();
         await inference.close();
+        await parity.close();
         await db.destroy();
       },
     };

@@ -10,8 +10,12 @@ describe('loadConfig', () => {
       dataDir: resolve('./.lepton'),
       databaseUrl: undefined,
       enrollToken: undefined,
+      adminKey: undefined,
+      pollAfterMs: 30000,
       logLevel: 'info',
       webDir: undefined,
+      modelsDir: undefined,
+      sessionsPerModel: 2,
     });
   });
 

@@ -6,6 +6,7 @@ import { renderModels, selectedModel } from './models-view';
 import { startRecording, type ActiveRecording } from './recorder';
 import { renderRunResult, runComparison } from './vad-view';
 import { encodeWav16 } from './wav-encoder';
+import { installParityPage } from './parity-page';
 import './styles.css';
 
 /**
@@ -108,4 +109,5 @@ async function start(): Promise<void> {
   }
 }
 
+installParityPage(app, client);
 void start();

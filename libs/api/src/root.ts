@@ -2,6 +2,10 @@ import { createCallerFactory, router } from './trpc';
 import { modelsRouter } from './routers/models';
 import { inferProcedure, vadRouter } from './routers/inference';
 import { devicesRouter } from './routers/devices';
+import { apiKeysRouter } from './routers/api-keys';
+import { deploymentsRouter } from './routers/deployments';
+import { fleetRouter } from './routers/fleet';
+import { parityRouter } from './routers/parity';
 
 /** The whole API. Server and edge agent mount the same router, so clients cannot tell them apart. */
 export function createAppRouter() {
@@ -9,7 +13,11 @@ export function createAppRouter() {
     models: modelsRouter,
     infer: inferProcedure,
     vad: vadRouter,
+    parity: parityRouter,
     devices: devicesRouter,
+    apiKeys: apiKeysRouter,
+    deployments: deploymentsRouter,
+    fleet: fleetRouter,
   });
 }
 

@@ -14,6 +14,10 @@ export const DeviceCapabilitiesSchema = z
     os: z.string().max(64).optional(),
     arch: z.string().max(64).optional(),
     memoryMb: z.number().int().min(0).optional(),
+    /** CPU features the device reports (e.g. avx2, avx512f, neon), used to pick a variant. */
+    cpuFeatures: z.array(z.string().max(32)).max(64).optional(),
+    /** onnxruntime execution providers available on the device, best first. */
+    executionProviders: z.array(z.string().max(64)).max(16).optional(),
   })
   .catchall(z.unknown());
 export type DeviceCapabilities = z.infer<typeof DeviceCapabilitiesSchema>;
@@ -29,6 +33,8 @@ export const EnrollResponseSchema = z.object({
   deviceId: z.string(),
   /** Bearer credential for device routes (artifact download); shown once, stored hashed by the server. */
   credential: z.string(),
+  /** The server's Ed25519 public key (base64 SPKI DER): the device pins it and trusts only what it signed. */
+  serverKey: z.object({ keyId: z.string(), publicKey: z.string() }).optional(),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 

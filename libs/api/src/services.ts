@@ -1,5 +1,7 @@
 import type { AnsweredBy, InferResponse, ModelRecord, VadOptions, VadResult, WireTensor, WireFormat } from '@lepton/contracts';
+import type { Tensor } from '@lepton/tensor-core';
 import type { DeviceCapabilities, EnrollResponse } from './schemas';
+import type { Authenticator, AuthState, FleetService } from './fleet-services';
 
 /**
  * What the router needs from its host. The server implements these on its registry and onnxruntime-node; the
@@ -17,7 +19,29 @@ export interface VadDetectCall {
   includeProbabilities: boolean;
 }
 
+/** Inference on decoded tensors (the KServe binary path skips the JSON wire form entirely). */
+export interface TensorInferCall {
+  model: string;
+  version?: string;
+  inputs: Record<string, Tensor>;
+  /** Output names to return (default all). */
+  outputs?: string[];
+}
+
+export interface TensorInferResult {
+  model: string;
+  version: string;
+  outputs: Record<string, Tensor>;
+  answeredBy: AnsweredBy;
+  timings: { totalMs: number; inferenceMs: number };
+}
+
 export interface InferenceService {
+  /**
+   * Optional: run on tensors directly. Hosts without it still serve the KServe routes, through `infer` with
+   * base64 wire tensors (one extra encode/decode).
+   */
+  inferTensors?(req: TensorInferCall): Promise<TensorInferResult>;
   infer(req: {
     model: string;
     version?: string;
@@ -47,8 +71,14 @@ export interface LeptonServices {
   inference: InferenceService;
   /** Absent on hosts that do not enroll devices: `devices.enroll` then answers NOT_IMPLEMENTED. */
   devices?: DeviceService;
+  /** Fleet management (server only). */
+  fleet?: FleetService;
+  /** Present on hosts that check credentials (the server); the HTTP layer puts the caller in ctx.auth. */
+  auth?: Authenticator;
 }
 
 export interface LeptonContext {
   services: LeptonServices;
+  /** The authenticated caller; absent where the host does not authenticate (everything is then allowed). */
+  auth?: AuthState;
 }

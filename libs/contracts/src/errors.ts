@@ -36,6 +36,11 @@ export const ERROR_CODES = {
   NOT_IMPLEMENTED: { trpc: 'NOT_IMPLEMENTED', http: 501 },
   INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
   FILE_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
+  SIGNATURE_INVALID: { trpc: 'INTERNAL_SERVER_ERROR', http: 502 },
+  ENROLLMENT_EXPIRED: { trpc: 'UNAUTHORIZED', http: 401 },
+  DEPLOYMENT_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
+  QUEUE_FULL: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
+  QUEUE_TIMEOUT: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -41,6 +41,25 @@ export const SessionOptionsSchema = z.object({
 });
 export type SessionOptions = z.infer<typeof SessionOptionsSchema>;
 
+/**
+ * Dynamic batching (server side): requests whose inputs agree on everything but dim 0 are concatenated along
+ * dim 0 and run as one batch, then the outputs are split back. Only models whose inputs and outputs all have a
+ * symbolic dim 0 and no state pairs batch; others still queue (bounded) and run one request per session.
+ */
+export const BatchingSchema = z.object({
+  /** Most rows (sum of dim 0) in one run; 1 turns batching off. */
+  maxBatchSize: z.number().int().min(1).max(4096).default(1),
+  /** How long the oldest queued request may wait for a fuller batch. */
+  maxQueueDelayMs: z.number().min(0).max(10_000).default(0),
+  /** Batch sizes to dispatch at once without waiting for the delay (Triton's preferred_batch_size). */
+  preferredBatchSizes: z.array(z.number().int().min(1).max(4096)).max(16).default([]),
+  /** Requests waiting beyond this answer QUEUE_FULL (HTTP 503 + Retry-After) instead of growing memory. */
+  maxQueueSize: z.number().int().min(1).max(100_000).default(256),
+  /** A request still queued after this long answers QUEUE_TIMEOUT; 0 waits as long as it takes. */
+  timeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
+});
+export type Batching = z.infer<typeof BatchingSchema>;
+
 export const TaskSchema = z.enum(['vad', 'classification', 'generic']);
 
 export const ModelManifestSchema = z.object({
@@ -51,13 +70,15 @@ export const ModelManifestSchema = z.object({
   description: z.string().optional(),
   license: z.string().optional(),
   source: z.string().optional(),
-  inputs: z.array(TensorSpecSchema).min(1),
+  /** May be empty: a model of constants (ONNX's test_constant) takes no inputs. */
+  inputs: z.array(TensorSpecSchema),
   outputs: z.array(TensorSpecSchema).min(1),
   state: z.array(StatePairSchema).default([]),
   constants: z.array(ConstantFeedSchema).default([]),
   preprocess: z.array(PipelineStepSchema).default([]),
   postprocess: z.array(PipelineStepSchema).default([]),
   labels: z.array(z.string()).optional(),
+  batching: BatchingSchema.optional(),
   sessionOptions: SessionOptionsSchema.default({
     graphOptimizationLevel: 'all',
     intraOpNumThreads: 1,

@@ -10,7 +10,8 @@ export const ModelRefSchema = z.object({
 });
 
 export const InferRequestSchema = ModelRefSchema.extend({
-  inputs: z.array(WireTensorSchema).min(1).max(64),
+  /** Empty for models without inputs (constants only). */
+  inputs: z.array(WireTensorSchema).max(64),
   /** Output names to return (default all). */
   outputs: z.array(z.string()).optional(),
   /** Encoding of the returned tensors (default base64). */

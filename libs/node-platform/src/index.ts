@@ -5,3 +5,5 @@ export * from './http/vad-stream-route';
 export * from './http/vad-stream-client';
 export * from './http/vad-query';
 export * from './http/error-reply';
+export * from './batching/symbolic-batch';
+export * from './kserve';

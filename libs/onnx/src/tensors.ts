@@ -51,7 +51,7 @@ export function readFloat32(t: TensorProto): Float32Array {
     if (raw && raw.length > 0) {
       if (raw.length !== n * 4) badLength(t, raw.length, n * 4);
       if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
-      return new Float32Array(raw.slice().buffer, 0, n);
+      return new Float32Array(copyBytes(raw).buffer, 0, n);
     }
     const data = t.floatData ?? [];
     if (data.length !== n) badLength(t, data.length * 4, n * 4);
@@ -61,7 +61,7 @@ export function readFloat32(t: TensorProto): Float32Array {
     let bits: Uint16Array;
     if (raw && raw.length > 0) {
       if (raw.length !== n * 2) badLength(t, raw.length, n * 2);
-      bits = raw.byteOffset % 2 === 0 ? new Uint16Array(raw.buffer, raw.byteOffset, n) : new Uint16Array(raw.slice().buffer, 0, n);
+      bits = raw.byteOffset % 2 === 0 ? new Uint16Array(raw.buffer, raw.byteOffset, n) : new Uint16Array(copyBytes(raw).buffer, 0, n);
     } else {
       // float16 values without raw_data are stored one per int32_data entry (ONNX spec).
       bits = Uint16Array.from(t.int32Data ?? []);
@@ -91,6 +91,11 @@ export function readIntegers(t: TensorProto): number[] {
     return [...(t.int32Data ?? [])];
   }
   throw new LeptonError('TENSOR_DTYPE_MISMATCH', `tensor ${JSON.stringify(t.name ?? '')} is ${onnxTypeName(t.dataType)}; expected int64 or int32`);
+}
+
+// A fresh, 0-offset copy. Uint8Array.prototype.slice, because a Node Buffer's own slice() is a view.
+function copyBytes(raw: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(raw);
 }
 
 function badLength(t: TensorProto, got: number, expected: number): never {

@@ -6,3 +6,4 @@ export * from './segments';
 export * from './vad-pipeline';
 export * from './vad';
 export * from './models/silero-vad-v5';
+export * from './batching';

@@ -60,6 +60,7 @@ describe('same bytes in Chromium and Node', () => {
     const node = runKernels();
     expect(Object.keys(fromBrowser.out).sort()).toEqual(Object.keys(node).sort());
     expect(Object.keys(node).length).toBeGreaterThanOrEqual(20);
+    expect(node['simd']).toEqual(Uint8Array.of(1));
     for (const [name, b] of Object.entries(node)) {
       expect(b.length, name).toBeGreaterThan(0);
       expect(sha256(Uint8Array.from(fromBrowser.out[name]!)), name).toBe(sha256(b));

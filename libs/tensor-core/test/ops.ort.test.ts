@@ -247,3 +247,22 @@ describe('Cast (castTensor from float32) matches onnxruntime-node bit for bit', 
     });
   }
 });
+
+describe('Resize by scales matches onnxruntime-node', () => {
+  it('linear and nearest with fractional scales (output = floor(input * scale) in float32)', async () => {
+    const shape = [1, 2, 7, 9];
+    const x = randomFloats(5, count(shape), -3, 3);
+    for (const mode of ['linear', 'nearest'] as const) {
+      for (const scales of [[1.7, 0.6], [0.35, 2.25]] as [number, number][]) {
+        const outShape = resizeShape(shape, { scales });
+        const model = oneNodeModel('Resize', [{ name: 'x', dtype: 'float32', shape }], [{ name: 'y', dtype: 'float32' }], { mode }, [
+          { name: 'roi', dtype: 'float32', shape: [0], data: new Float32Array(0) },
+          { name: 'scales', dtype: 'float32', shape: [4], data: Float32Array.of(1, 1, ...scales) },
+        ]);
+        const res = await runModel(model, { x: new ort.Tensor('float32', x, shape) });
+        expect(res['y']!.dims).toEqual(outShape);
+        expect(maxUlp(resize(x, shape, { scales, mode }), res['y']!.data as Float32Array), `${mode} ${scales}`).toBe(0);
+      }
+    }
+  });
+});

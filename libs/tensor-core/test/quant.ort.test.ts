@@ -5,6 +5,8 @@ import {
   dynamicQuantizeLinear,
   packInt4,
   quantizeLinear,
+  setSimdEnabled,
+  simdAvailable,
   unpackInt4,
   type QuantDType,
 } from '../src';
@@ -199,5 +201,43 @@ describe('shapes from a seed', () => {
       const res = await runModel(model, { x: new ort.Tensor('float32', x, shape) });
       expect(firstMismatch(quantizeLinear(x, shape, { dtype: 'int8', scale, axis: 1 }), res['y']!.data as Int8Array)).toBe(-1);
     }
+  });
+});
+
+describe('8-bit QuantizeLinear: WebAssembly SIMD kernel and plain loop agree with onnxruntime-node', () => {
+  // 70,003 values (not a multiple of 16 or of the SIMD chunk) with ties, specials and saturating magnitudes.
+  const n = 70003;
+  const x = randomFloats(77, n, -40, 40);
+  for (let i = 0; i < n; i += 7) x[i] = Math.fround((Math.round(x[i]! * 2) + 0.5) * 0.25);
+  x.set([NaN, Infinity, -Infinity, -0, 1e30, -1e30, 1e-45], 100);
+  for (const dtype of ['int8', 'uint8'] as const) {
+    for (const layout of ['per tensor', 'per axis'] as const) {
+      it(`${dtype} ${layout}`, async () => {
+        const shape = layout === 'per tensor' ? [n] : [1, 1, n];
+        const scale = Float32Array.of(0.25);
+        const zp = dtype === 'int8' ? 3 : 130;
+        const pShape = layout === 'per tensor' ? [] : [1];
+        const model = oneNodeModel('QuantizeLinear', [{ name: 'x', dtype: 'float32', shape }], [{ name: 'y', dtype, shape }], layout === 'per axis' ? { axis: 1 } : {}, [
+          { name: 's', dtype: 'float32', shape: pShape, data: scale },
+          { name: 'zp', dtype, shape: pShape, data: storage(dtype, [zp]) },
+        ]);
+        const res = await runModel(model, { x: new ort.Tensor('float32', x, shape) });
+        const spec = { dtype, scale: layout === 'per tensor' ? 0.25 : scale, zeroPoint: layout === 'per tensor' ? zp : [zp], axis: layout === 'per axis' ? 1 : undefined };
+        const prev = setSimdEnabled(true);
+        try {
+          const simd = quantizeLinear(x, shape, spec);
+          setSimdEnabled(false);
+          const plain = quantizeLinear(x, shape, spec);
+          expect(firstMismatch(simd, plain)).toBe(-1);
+          expect(firstMismatch(simd, res['y']!.data as Int8Array)).toBe(-1);
+        } finally {
+          setSimdEnabled(prev);
+        }
+      });
+    }
+  }
+
+  it('the SIMD kernel is available on this engine (Node 20 / V8)', () => {
+    expect(simdAvailable()).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { fleetMigration } from './fleet-migration';
 
 /**
  * Migrations live in code (not files found at run time), so the server works the same from source, from a
@@ -66,6 +67,9 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`create index enrollment_tokens_kind on enrollment_tokens (kind, used_at)`.execute(db);
     },
   },
+  // Fleet: expiring enrollment tokens with a device group, API keys by role, deployments and per-device
+  // rollout state, and telemetry keyed by (device, event id) so a redelivered event is stored once.
+  '0003_fleet': { up: (db: Kysely<unknown>) => fleetMigration(db) },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -43,6 +43,8 @@ export interface DevicesTable {
   credential_hash: string;
   created_at: string;
   last_seen_at: string | null;
+  /** 0003_fleet */
+  group_name?: string | null;
 }
 
 export interface EnrollmentTokensTable {
@@ -53,7 +55,13 @@ export interface EnrollmentTokensTable {
   created_at: string;
   used_at: string | null;
   device_id: string | null;
+  /** 0003_fleet: ISO time after which the token enrolls nothing (null: never, the env token). */
+  expires_at?: string | null;
+  /** 0003_fleet: group the enrolled device joins. */
+  group_name?: string | null;
 }
+
+import type { ApiKeysTable, DeploymentsTable, DeploymentDevicesTable, TelemetryTable } from './fleet-schema';
 
 export interface RegistryDatabase {
   models: ModelsTable;
@@ -62,4 +70,8 @@ export interface RegistryDatabase {
   variants: VariantsTable;
   devices: DevicesTable;
   enrollment_tokens: EnrollmentTokensTable;
+  api_keys: ApiKeysTable;
+  deployments: DeploymentsTable;
+  deployment_devices: DeploymentDevicesTable;
+  telemetry: TelemetryTable;
 }

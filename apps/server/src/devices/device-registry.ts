@@ -17,11 +17,36 @@ export interface Device {
   id: string;
   name: string;
   capabilities: DeviceCapabilities;
+  group?: string;
 }
 
 /** Enrollment tokens, devices and their credentials. */
 export class DeviceRegistry implements DeviceService {
-  constructor(private readonly db: Kysely<RegistryDatabase>) {}
+  constructor(
+    private readonly db: Kysely<RegistryDatabase>,
+    /** The signing key handed to devices at enrollment (they pin it). */
+    private readonly serverKey?: { keyId: string; publicKey: string },
+  ) {}
+
+  /** An admin-created one-time token: enrolls one device before `ttlSeconds` pass, into `group`. */
+  async createToken(ttlSeconds: number, group?: string): Promise<{ token: string; expiresAt: string; group?: string }> {
+    const token = secret('lpt');
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
+    await this.db
+      .insertInto('enrollment_tokens')
+      .values({
+        token_hash: sha256Hex(token),
+        kind: 'one-time',
+        created_at: now.toISOString(),
+        used_at: null,
+        device_id: null,
+        expires_at: expiresAt,
+        group_name: group ?? null,
+      })
+      .execute();
+    return { token, expiresAt, ...(group !== undefined ? { group } : {}) };
+  }
 
   /** Accept LEPTON_ENROLL_TOKEN (reusable) from now on. */
   async addEnvToken(token: string): Promise<void> {
@@ -63,6 +88,9 @@ export class DeviceRegistry implements DeviceService {
       if (!row || (row.kind === 'one-time' && row.used_at !== null)) {
         throw new LeptonError('ENROLLMENT_INVALID', `enrollment token is ${row ? 'already used' : 'not known to this server'}; ask the server operator for a valid token`);
       }
+      if (row.expires_at && row.expires_at <= now) {
+        throw new LeptonError('ENROLLMENT_EXPIRED', `enrollment token expired at ${row.expires_at}; ask the server operator for a new one`);
+      }
       await trx
         .insertInto('devices')
         .values({
@@ -72,6 +100,7 @@ export class DeviceRegistry implements DeviceService {
           credential_hash: sha256Hex(credential),
           created_at: now,
           last_seen_at: null,
+          group_name: row.group_name ?? null,
         })
         .execute();
       if (row.kind === 'one-time') {
@@ -87,7 +116,7 @@ export class DeviceRegistry implements DeviceService {
         }
       }
     });
-    return { deviceId, credential };
+    return { deviceId, credential, ...(this.serverKey ? { serverKey: this.serverKey } : {}) };
   }
 
   /** The device a bearer credential belongs to (UNAUTHORIZED otherwise); records when it was last seen. */
@@ -100,6 +129,6 @@ export class DeviceRegistry implements DeviceService {
     const row = await this.db.selectFrom('devices').selectAll().where('credential_hash', '=', hash).executeTakeFirst();
     if (!row) throw new LeptonError('UNAUTHORIZED', 'device credential is not valid on this server; enroll again');
     await this.db.updateTable('devices').set({ last_seen_at: new Date().toISOString() }).where('id', '=', row.id).execute();
-    return { id: row.id, name: row.name, capabilities: JSON.parse(row.capabilities) as DeviceCapabilities };
+    return { id: row.id, name: row.name, capabilities: JSON.parse(row.capabilities) as DeviceCapabilities, ...(row.group_name ? { group: row.group_name } : {}) };
   }
 }

@@ -5,7 +5,9 @@ import { PrecisionSchema, type Variant } from '@lepton/contracts';
 import { sendHttpError } from '@lepton/node-platform';
 import type { ArtifactStore } from '../registry/artifact-store';
 import type { ModelRegistry } from '../registry/model-registry';
-import type { DeviceRegistry } from '../devices/device-registry';
+import type { Device, DeviceRegistry } from '../devices/device-registry';
+import type { DeploymentService } from '../deployments/deployment-service';
+import { parseRange } from './range';
 
 const QuerySchema = z.strictObject({
   version: z.string().min(1).max(64).optional(),
@@ -18,6 +20,8 @@ interface Deps {
   registry: ModelRegistry;
   artifacts: ArtifactStore;
   devices: DeviceRegistry;
+  /** When present, a device may download only versions deployed to it (FORBIDDEN otherwise). */
+  deployments?: DeploymentService;
 }
 
 type ArtifactRequest = FastifyRequest<{ Params: { id: string } }>;
@@ -35,7 +39,7 @@ export async function artifactRoute(app: FastifyInstance, deps: Deps): Promise<v
     scope.setErrorHandler((err, _request, reply) => sendHttpError(reply, err));
     scope.get('/api/v1/models/:id/artifact', async (request: ArtifactRequest, reply) => {
       const device = await deps.devices.authenticate(request.headers.authorization);
-      return sendArtifact(deps, request, reply, 'edge', { device: device.id });
+      return sendArtifact(deps, request, reply, 'edge', { device: device.id }, device);
     });
     scope.get('/api/v1/web/models/:id/artifact', async (request: ArtifactRequest, reply) =>
       sendArtifact(deps, request, reply, 'web', { device: 'browser' }),
@@ -43,7 +47,14 @@ export async function artifactRoute(app: FastifyInstance, deps: Deps): Promise<v
   });
 }
 
-async function sendArtifact(deps: Deps, request: ArtifactRequest, reply: FastifyReply, target: string, who: { device: string }) {
+async function sendArtifact(
+  deps: Deps,
+  request: ArtifactRequest,
+  reply: FastifyReply,
+  target: string,
+  who: { device: string },
+  device?: Device,
+) {
   const query = QuerySchema.safeParse(request.query ?? {});
   if (!query.success) {
     const issue = query.error.issues[0]!;
@@ -71,14 +82,31 @@ async function sendArtifact(deps: Deps, request: ArtifactRequest, reply: Fastify
       sha256: variant.sha256,
     });
   }
-  request.log.info({ ...who, model: record.id, version: record.version, variant: variant.id }, 'artifact download');
+  if (device && deps.deployments) {
+    const row = await deps.deployments.allows({ id: device.id, group_name: device.group ?? null }, record.id, record.version, device.capabilities);
+    if (!row) {
+      throw new LeptonError('FORBIDDEN', `model ${record.id}@${record.version} is not deployed to device ${device.id}`, { device: device.id });
+    }
+  }
+  // Resumable downloads: `Range: bytes=N-` (what the edge agent sends after an interrupted transfer) answers
+  // 206 with the rest; ETag is the digest, so If-Range protects a resume against a changed artifact.
+  const range = parseRange(request.headers.range, headerText(request.headers['if-range']), variant.size, `"sha256:${variant.sha256}"`);
+  request.log.info({ ...who, model: record.id, version: record.version, variant: variant.id, from: range?.start ?? 0 }, 'artifact download');
+  if (range) {
+    reply.code(206).header('content-range', `bytes ${range.start}-${variant.size - 1}/${variant.size}`);
+  }
   return reply
     .header('content-type', 'application/octet-stream')
-    .header('content-length', String(variant.size))
+    .header('accept-ranges', 'bytes')
+    .header('content-length', String(variant.size - (range?.start ?? 0)))
     .header('x-lepton-sha256', variant.sha256)
     .header('x-lepton-model', record.id)
     .header('x-lepton-version', record.version)
     .header('x-lepton-variant', variant.id)
     .header('etag', `"sha256:${variant.sha256}"`)
-    .send(deps.artifacts.openStream(variant.sha256));
+    .send(deps.artifacts.openStream(variant.sha256, range?.start));
+}
+
+function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }

@@ -1,10 +1,28 @@
 import { performance } from 'node:perf_hooks';
-import { LeptonError, type Tensor } from '@lepton/tensor-core';
-import { decodeWireTensor, encodeWireTensor, type InferResponse, type ModelRecord, type VadResult } from '@lepton/contracts';
-import { createPredictor, detectSpeech, type ByteSource, type OrtModule, type Predictor } from '@lepton/runtime';
-import type { InferenceService, VadDetectCall } from '@lepton/api';
+import { LeptonError, isLeptonError, type Tensor } from '@lepton/tensor-core';
+import { decodeWireTensor, encodeWireTensor, type Batching, type InferResponse, type ModelRecord, type VadResult } from '@lepton/contracts';
+import {
+  createModelRunner,
+  createPredictor,
+  detectSpeech,
+  type BatchExecution,
+  type ByteSource,
+  type Feeds,
+  type ModelRunner,
+  type OrtModule,
+  type Predictor,
+} from '@lepton/runtime';
+import type { InferenceService, TensorInferCall, TensorInferResult, VadDetectCall } from '@lepton/api';
 import type { ArtifactStore } from '../registry/artifact-store';
 import type { ModelRegistry } from '../registry/model-registry';
+
+/** What the metrics (or anyone else) hear about inference; every hook is optional. */
+export interface InferenceObserver {
+  /** One finished infer request (tRPC or KServe), with its outcome. */
+  onRequest?(e: { model: string; version: string; ok: boolean; code?: string; durationMs: number }): void;
+  /** One model execution (a batch or a single request). */
+  onExecute?(model: string, version: string, e: BatchExecution): void;
+}
 
 export interface ServerInferenceOptions {
   registry: ModelRegistry;
@@ -12,21 +30,31 @@ export interface ServerInferenceOptions {
   ort: OrtModule;
   /** Largest decoded input tensor (bytes); default 64 MiB. */
   maxTensorBytes?: number;
+  /** Sessions per model version, run side by side (default 2: one per core of a small machine). */
+  sessionsPerModel?: number;
+  /** Overrides every model's manifest batching (the bench turns batching off and on with it). */
+  batching?: Partial<Batching>;
+  observer?: InferenceObserver;
+}
+
+interface Loaded {
+  predictor: Predictor;
+  runner: ModelRunner;
 }
 
 /**
- * Inference on onnxruntime-node: one predictor per model version, created on first use from the fp32 variant's
- * verified bytes and kept for the life of the server (sessions are safe to share between concurrent requests;
- * each VAD request opens its own stream, so state never leaks between callers).
+ * Inference on onnxruntime-node. Each model version gets a pool of sessions (created on first use from the fp32
+ * variant's verified bytes, kept for the life of the server) behind a bounded queue with dynamic batching
+ * (`@lepton/runtime` createModelRunner, configured by the manifest's `batching`). VAD streams use the first
+ * session through their own predictor stream, so state never leaks between callers.
  */
 export class ServerInference implements InferenceService {
-  private readonly predictors = new Map<string, Promise<Predictor>>();
+  private readonly loaded = new Map<string, Promise<Loaded>>();
+  private readonly ready = new Map<string, Loaded>();
 
   constructor(private readonly opts: ServerInferenceOptions) {}
 
   async infer(req: Parameters<InferenceService['infer']>[0]): Promise<InferResponse> {
-    const t0 = performance.now();
-    const record = await this.opts.registry.get(req.model, req.version);
     const feeds: Record<string, Tensor> = {};
     for (const wire of req.inputs) {
       if (wire.name in feeds) {
@@ -34,27 +62,36 @@ export class ServerInference implements InferenceService {
       }
       feeds[wire.name] = decodeWireTensor(wire, { maxBytes: this.opts.maxTensorBytes ?? 64 * 1024 * 1024 });
     }
-    const predictor = await this.predictorFor(record);
-    const t1 = performance.now();
-    const outputs = await predictor.run(feeds);
-    const inferenceMs = performance.now() - t1;
-    const names = req.outputs ?? predictor.manifest.outputs.map((o) => o.name);
-    const wire = names.map((name) => {
-      const t = outputs[name];
-      if (!t) {
-        throw new LeptonError('BAD_REQUEST', `'${name}' is not an output of model ${record.id}@${record.version}; outputs: ${Object.keys(outputs).join(', ')}`, {
-          output: name,
-        });
-      }
-      return encodeWireTensor(name, t, req.format);
+    const res = await this.inferTensors({
+      model: req.model,
+      ...(req.version !== undefined ? { version: req.version } : {}),
+      inputs: feeds,
+      ...(req.outputs !== undefined ? { outputs: req.outputs } : {}),
     });
-    return {
-      model: record.id,
-      version: record.version,
-      outputs: wire,
-      answeredBy: 'server',
-      timings: { totalMs: performance.now() - t0, inferenceMs },
-    };
+    const outputs = Object.entries(res.outputs).map(([name, t]) => encodeWireTensor(name, t, req.format));
+    return { model: res.model, version: res.version, outputs, answeredBy: 'server', timings: res.timings };
+  }
+
+  async inferTensors(req: TensorInferCall): Promise<TensorInferResult> {
+    const t0 = performance.now();
+    let model = '(unknown)';
+    let version = '';
+    try {
+      const record = await this.opts.registry.get(req.model, req.version);
+      model = record.id;
+      version = record.version;
+      const { runner } = await this.load(record);
+      const t1 = performance.now();
+      const all = await runner.run(req.inputs);
+      const inferenceMs = performance.now() - t1;
+      const outputs = pick(all, req.outputs, record);
+      this.opts.observer?.onRequest?.({ model, version, ok: true, durationMs: performance.now() - t0 });
+      return { model, version, outputs, answeredBy: 'server', timings: { totalMs: performance.now() - t0, inferenceMs } };
+    } catch (err) {
+      const code = isLeptonError(err) ? err.code : 'INTERNAL';
+      this.opts.observer?.onRequest?.({ model, version, ok: false, code, durationMs: performance.now() - t0 });
+      throw err;
+    }
   }
 
   vadDetect(req: VadDetectCall & { wav: Uint8Array }): Promise<VadResult> {
@@ -65,11 +102,21 @@ export class ServerInference implements InferenceService {
     return this.detect(req, req.audio);
   }
 
-  /** Release every loaded session (server shutdown). */
+  /** Model versions with loaded sessions and their queued + running requests (the pending-requests gauge). */
+  pending(): { model: string; version: string; pending: number }[] {
+    return [...this.ready.values()].map(({ runner }) => ({
+      model: runner.manifest.id,
+      version: runner.manifest.version,
+      pending: runner.pending(),
+    }));
+  }
+
+  /** Release every loaded session (server shutdown); queued requests are refused. */
   async close(): Promise<void> {
-    const loaded = [...this.predictors.values()];
-    this.predictors.clear();
-    await Promise.all(loaded.map((p) => p.then((pr) => pr.release()).catch(() => undefined)));
+    const loaded = [...this.loaded.values()];
+    this.loaded.clear();
+    this.ready.clear();
+    await Promise.all(loaded.map((p) => p.then((l) => l.runner.release()).catch(() => undefined)));
   }
 
   private async detect(req: VadDetectCall, audio: ByteSource): Promise<VadResult> {
@@ -81,7 +128,7 @@ export class ServerInference implements InferenceService {
         task: record.task,
       });
     }
-    const predictor = await this.predictorFor(record);
+    const { predictor } = await this.load(record);
     const run = await detectSpeech(predictor, audio, req.options);
     return {
       model: record.id,
@@ -97,19 +144,51 @@ export class ServerInference implements InferenceService {
     };
   }
 
-  /** The cached predictor of a model version; a failed load is not cached, so the next request retries. */
-  private predictorFor(record: ModelRecord): Promise<Predictor> {
+  /** The session pool of a model version; a failed load is not cached, so the next request retries. */
+  private load(record: ModelRecord): Promise<Loaded> {
     const key = `${record.id}@${record.version}`;
-    let pending = this.predictors.get(key);
+    let pending = this.loaded.get(key);
     if (!pending) {
       pending = (async () => {
         const { variant } = await this.opts.registry.resolveVariant(record.id, { version: record.version, precision: 'fp32', target: 'server' });
         const model = await this.opts.artifacts.read(variant.sha256);
-        return createPredictor({ manifest: record.manifest, model, ort: this.opts.ort });
+        const n = Math.max(1, this.opts.sessionsPerModel ?? 2);
+        const predictors: Predictor[] = [];
+        try {
+          for (let i = 0; i < n; i++) predictors.push(await createPredictor({ manifest: record.manifest, model, ort: this.opts.ort }));
+        } catch (err) {
+          await Promise.all(predictors.map((p) => p.release()));
+          throw err;
+        }
+        const observer = this.opts.observer;
+        const runner = createModelRunner({
+          predictors,
+          ...(this.opts.batching ? { batching: this.opts.batching } : {}),
+          ...(observer?.onExecute ? { onExecute: (e: BatchExecution) => observer.onExecute!(record.id, record.version, e) } : {}),
+        });
+        const loaded = { predictor: predictors[0]!, runner };
+        this.ready.set(key, loaded);
+        return loaded;
       })();
-      this.predictors.set(key, pending);
-      pending.catch(() => this.predictors.delete(key));
+      this.loaded.set(key, pending);
+      pending.catch(() => this.loaded.delete(key));
     }
     return pending;
   }
+}
+
+/** The requested outputs (all by default), in the order asked; BAD_REQUEST names an unknown one. */
+function pick(all: Feeds, names: string[] | undefined, record: ModelRecord): Feeds {
+  const wanted = names ?? record.manifest.outputs.map((o) => o.name);
+  const out: Feeds = {};
+  for (const name of wanted) {
+    const t = all[name];
+    if (!t) {
+      throw new LeptonError('BAD_REQUEST', `'${name}' is not an output of model ${record.id}@${record.version}; outputs: ${Object.keys(all).join(', ')}`, {
+        output: name,
+      });
+    }
+    out[name] = t;
+  }
+  return out;
 }

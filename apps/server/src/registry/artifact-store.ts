@@ -92,8 +92,8 @@ export class ArtifactStore {
   }
 
   /** A read stream for download routes (digest sent alongside, so clients verify what they got). */
-  openStream(sha256: string): ReadStream {
-    return createReadStream(this.pathOf(sha256));
+  openStream(sha256: string, start = 0): ReadStream {
+    return createReadStream(this.pathOf(sha256), { start });
   }
 
   /** Make the rename durable: without an fsync of the folder a crash can forget the new entry. */

@@ -1,15 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { isLeptonError } from '@lepton/tensor-core';
 import { appRouter, type AppRouter, type LeptonServices } from '@lepton/api';
 import { vadStreamRoute } from './vad-stream-route';
 import { httpErrorOf } from './error-reply';
+import { kserveRoutes, type KserveRouteOptions } from '../kserve/kserve-routes';
 
 export interface LeptonHttpOptions {
   /** Where tRPC is mounted (default /trpc). */
   trpcPrefix?: string;
   /** Largest tRPC request body in bytes (default 64 MiB: inline WAVs and JSON tensors travel in it). */
   maxTrpcBodyBytes?: number;
+  /** Limits of the KServe v2 routes (body and decoded tensor sizes). */
+  kserve?: KserveRouteOptions;
 }
 
 /** What GET /healthz answers. */
@@ -53,7 +57,10 @@ export async function registerLeptonHttp(
       prefix: opts.trpcPrefix ?? '/trpc',
       trpcOptions: {
         router: appRouter,
-        createContext: () => ({ services }),
+        // Hosts that authenticate (the server) put the caller in ctx.auth; a credential that matches nothing fails
+        // the request with UNAUTHORIZED before any procedure runs.
+        createContext: async ({ req }) =>
+          services.auth ? { services, auth: { principal: await services.auth.authenticate(req.headers.authorization) } } : { services },
         onError({ error, path }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') scope.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
         },
@@ -63,6 +70,7 @@ export async function registerLeptonHttp(
   });
 
   await app.register(async (scope) => vadStreamRoute(scope, services));
+  await app.register(async (scope) => kserveRoutes(scope, services, opts.kserve));
 
   app.get('/healthz', async (): Promise<HealthBody> => {
     const models = await services.models.list();

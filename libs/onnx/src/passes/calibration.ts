@@ -3,7 +3,7 @@ import { OnnxType, type ModelProto, type NodeProto } from '../proto/types';
 import { makeValueInfo } from '../graph';
 import { inferElemTypes } from '../infer-types';
 import { encodeModel } from '../proto/codec';
-import { findWeights } from '../weights';
+import { findWeights, reshapedWeights } from '../weights';
 import { workingCopy, type ModelInput } from './common';
 
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
@@ -28,7 +28,11 @@ export function staticNodes(model: ModelProto, sel: StaticSelection = {}): NodeP
 /** Float activations (not constants) read or written by the selected nodes: the tensors that get Q/DQ pairs. */
 export function activationTensors(model: ModelProto, sel: StaticSelection = {}): string[] {
   const types = inferElemTypes(model);
-  const constants = new Set(findWeights(model).filter((w) => !w.overridable).map((w) => w.name));
+  const weights = findWeights(model).filter((w) => !w.overridable);
+  const constants = new Set(weights.map((w) => w.name));
+  // A weight behind a constant Reshape is a weight too, not an activation.
+  const floats = new Map(weights.filter((w) => w.tensor.dataType === OnnxType.FLOAT).map((w) => [w.name, w]));
+  for (const w of reshapedWeights(model, floats)) constants.add(w.name);
   const out = new Set<string>();
   for (const n of staticNodes(model, sel)) {
     // Bias (input 2) is quantized to int32 from the other scales, never calibrated.

@@ -73,7 +73,12 @@ export function replaceWithDequantize(w: WeightRef, q: QuantizedWeight, names: N
   const attrs = q.axis === undefined ? [] : [intAttr('axis', q.axis)];
   const dq = makeNode('DequantizeLinear', [qName, sName, zName], [w.name], names.fresh(`${w.name}_DequantizeLinear`), attrs);
   const graph = w.scope.graph;
-  if (w.location === 'initializer') {
+  if (w.reshapedFrom) {
+    // Seen through a constant Reshape: the DequantizeLinear takes the Reshape's place (the original is dropped later).
+    graph.initializer.push(...tensors);
+    const at = graph.node.findIndex((n) => n.opType === 'Reshape' && n.output[0] === w.name);
+    graph.node.splice(at, 1, dq);
+  } else if (w.location === 'initializer') {
     const at = graph.initializer.indexOf(w.tensor);
     graph.initializer.splice(at, 1, ...tensors);
     graph.node.unshift(dq);
@@ -112,9 +117,15 @@ export function dropUnused(model: ModelProto, candidates: WeightRef[]): void {
   for (const w of new Set(candidates)) {
     if (!unused(w.name)) continue;
     if (w.reshapedFrom) {
-      for (const { graph } of allGraphs(model.graph!)) graph.node = graph.node.filter((n) => !(n.opType === 'Reshape' && n.output[0] === w.name));
-      const original = findWeights(model).find((o) => o.name === w.reshapedFrom && o.scope.graph === w.scope.graph);
-      if (original) originals.push(original);
+      let shape = '';
+      for (const { graph } of allGraphs(model.graph!)) {
+        graph.node = graph.node.filter((n) => {
+          const hit = n.opType === 'Reshape' && n.output[0] === w.name;
+          if (hit) shape = n.input[1] ?? '';
+          return !hit;
+        });
+      }
+      for (const o of findWeights(model)) if ((o.name === w.reshapedFrom || o.name === shape) && o.scope.graph === w.scope.graph) originals.push(o);
     } else if (w.location === 'initializer') w.scope.graph.initializer = w.scope.graph.initializer.filter((t) => t !== w.tensor);
     else w.scope.graph.node = w.scope.graph.node.filter((n) => n !== w.node);
   }

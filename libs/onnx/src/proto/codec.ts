@@ -21,7 +21,9 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   }
   let decoded: ModelProto;
   try {
-    decoded = model().decode(bytes) as unknown as ModelProto;
+    // A plain Uint8Array view (not a Node Buffer subclass) so protobufjs hands out plain Uint8Array views.
+    const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    decoded = model().decode(plain) as unknown as ModelProto;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new LeptonError('MODEL_LOAD_FAILED', `model bytes (${bytes.length} bytes) are not an ONNX ModelProto: ${reason}`);
@@ -34,5 +36,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
 
 /** Encode a model (decoded or built) to bytes. */
 export function encodeModel(m: ModelProto): Uint8Array {
-  return model().encode(m as unknown as Record<string, unknown>).finish();
+  const out = model().encode(m as unknown as Record<string, unknown>).finish();
+  // On Node protobufjs returns a Buffer, possibly a slice of a shared pool: give callers a plain, own copy.
+  return Object.getPrototypeOf(out) === Uint8Array.prototype && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : Uint8Array.prototype.slice.call(out);
 }

@@ -45,6 +45,28 @@ function perChannel(arg: string, v: number | readonly number[] | undefined, fall
   return Array.from({ length: channels }, (_, i) => list[list.length === 1 ? 0 : i]!);
 }
 
+// The last tables built: a pipeline normalises every frame with the same parameters, so rebuilding 768
+// entries per call would cost more than converting a small image.
+let cachedKey = '';
+let cachedLut = new Float32Array(0);
+
+/** Per channel, the float32 value of every byte: ((v / divisor) - mean) / std, each step rounded to float32. */
+function channelTables(divisor: number, mean: number[], std: number[]): Float32Array {
+  const key = `${divisor}|${mean.join(',')}|${std.join(',')}`;
+  if (key === cachedKey) return cachedLut;
+  const f = Math.fround;
+  const fd = f(divisor);
+  const lut = new Float32Array(256 * mean.length);
+  for (let c = 0; c < mean.length; c++) {
+    const m = f(mean[c]!);
+    const s = f(std[c]!);
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = f(f(f(v / fd) - m) / s);
+  }
+  cachedKey = key;
+  cachedLut = lut;
+  return lut;
+}
+
 /**
  * Interleaved uint8 pixels -> float32 tensor: value = (pixel / divisor - mean[c]) / std[c], each step rounded
  * to float32 (so the result is bit-identical on every engine), alpha dropped. A pixel byte has only 256 values,
@@ -69,14 +91,7 @@ export function imageToTensor(pixels: Uint8Array | Uint8ClampedArray, options: I
   const mean = perChannel('mean', options.mean, 0, channels, false);
   const std = perChannel('std', options.std, 1, channels, true);
   const dst = outputBuffer('out', out, Float32Array, pixelsN * channels);
-  const f = Math.fround;
-  const fd = f(divisor);
-  const lut = new Float32Array(256 * channels);
-  for (let c = 0; c < channels; c++) {
-    const m = f(mean[c]!);
-    const s = f(std[c]!);
-    for (let v = 0; v < 256; v++) lut[c * 256 + v] = f(f(f(v / fd) - m) / s);
-  }
+  const lut = channelTables(divisor, mean, std);
   const offsets = channels === 1 ? [0] : channelOrder === 'bgr' ? [bo, go, ro] : [ro, go, bo];
   if (options.layout === 'nhwc') {
     for (let c = 0; c < channels; c++) {

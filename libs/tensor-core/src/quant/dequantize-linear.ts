@@ -27,6 +27,17 @@ export function dequantizeLinear<D extends QuantDType>(
     return dst;
   }
   for (let o = 0; o < outer; o++) {
+    if (kind === 'block' && inner === 1) {
+      // Blocks along the last (contiguous) axis: one run per block with its own scale.
+      for (let b = 0; b < blocks; b++) {
+        const d0 = b * blockSize;
+        const n = Math.min(blockSize, dim - d0);
+        const k = o * blocks + b;
+        if (packed) runPacked(q as Uint8Array, o * dim + d0, n, scale[k]!, zeroPoint[k]!, signed, dst);
+        else runDense(q, o * dim + d0, n, scale[k]!, zeroPoint[k]!, dst);
+      }
+      continue;
+    }
     for (let d = 0; d < dim; d++) {
       const start = (o * dim + d) * inner;
       const k0 = kind === 'axis' ? d : (o * blocks + ((d / blockSize) | 0)) * inner;

@@ -5,3 +5,4 @@ export * from './quantize-linear';
 export * from './dequantize-linear';
 export * from './dynamic-quantize';
 export * from './params';
+export { setSimdEnabled, simdAvailable } from './simd-quantize';

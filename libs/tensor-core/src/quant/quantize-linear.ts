@@ -9,6 +9,7 @@ import {
   type QuantDType,
   type QuantStorage,
 } from './quant-dtype';
+import { quantize8Simd } from './simd-quantize';
 import { checkLength, invalid, outputBuffer } from './validate';
 
 /** Scale and zero point in the layout ONNX uses (see QuantLayout); zero points are plain numbers, not packed. */
@@ -126,12 +127,21 @@ function runDense(
   const lo = qmin - zp;
   const hi = qmax - zp;
   const end = start + n;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  // 8-bit runs long enough to repay the copy go through the WebAssembly SIMD kernel (same arithmetic).
+  if (n >= SIMD_MIN && (out instanceof Uint8Array || out instanceof Int8Array)) {
+    const body = n - (n % 16);
+    if (quantize8Simd(x, start, body, scale, lo, hi, zp, out)) i += body;
+  }
+  for (; i < end; i++) {
     let v = Math.fround(x[i]! / scale);
     v = v > lo ? (v < hi ? v : hi) : lo;
     out[i] = v + RNE_MAGIC - RNE_MAGIC + zp;
   }
 }
+
+/** Shortest run worth the SIMD kernel's copies in and out (measured: below it the plain loop wins). */
+const SIMD_MIN = 64;
 
 function runPacked(x: Float32Array, start: number, n: number, scale: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
   const lo = qmin - zp;

@@ -96,6 +96,22 @@ const TILE = 32;
 
 /** out (cols x rows) = transpose of x (rows x cols), both starting at the given offsets. */
 function tile2d(x: Indexable, xo: number, out: Indexable, oo: number, rows: number, cols: number): void {
+  // Few columns (NHWC -> NCHW with C <= 4): one sequential read, `cols` sequential write streams.
+  if (cols <= 4) {
+    for (let c = 0; c < cols; c++) {
+      const o = oo + c * rows;
+      for (let r = 0, k = xo + c; r < rows; r++, k += cols) out[o + r] = x[k];
+    }
+    return;
+  }
+  // Few rows (NCHW -> NHWC with C <= 4): `rows` sequential read streams, one sequential write.
+  if (rows <= 4) {
+    for (let r = 0; r < rows; r++) {
+      const i = xo + r * cols;
+      for (let c = 0, k = oo + r; c < cols; c++, k += rows) out[k] = x[i + c];
+    }
+    return;
+  }
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(r0 + TILE, rows);
     for (let c0 = 0; c0 < cols; c0 += TILE) {

@@ -18,6 +18,7 @@ import {
   quantizeLinear,
   resize,
   sigmoid,
+  simdAvailable,
   softmax,
   topK,
   transpose,
@@ -55,6 +56,8 @@ export function runKernels(): Record<string, Uint8Array> {
   const q8 = quantizeLinear(x, shape, { dtype: 'int8', scale, zeroPoint: zp, axis: 1 });
   const r: Record<string, Uint8Array> = {
     quantizeInt8PerAxis: bytes(q8),
+    // 1 when the WebAssembly SIMD quantize kernel ran (it must, in Chromium and in Node alike).
+    simd: Uint8Array.of(simdAvailable() ? 1 : 0),
     quantizeUint8: bytes(quantizeLinear(x, [4096], { dtype: 'uint8', scale: 0.37, zeroPoint: 128 })),
     quantizeInt4Blocked: bytes(quantizeLinear(x, [32, 128], { dtype: 'int4', scale: new Float32Array(32 * 4).fill(7.5), axis: 1, blockSize: 32 })),
     quantizeUint16: bytes(quantizeLinear(x, [4096], { dtype: 'uint16', scale: 0.001, zeroPoint: 32768 })),

@@ -1,0 +1,68 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { registerConvertCommand } from './convert';
+import { registerEvalCommand } from './eval';
+import { registerInspectCommand } from './inspect';
+import { registerPruneCommand } from './prune';
+import { registerQuantizeCommand } from './quantize';
+
+const require = createRequire(import.meta.url);
+const SILERO = join(require.resolve('@ricky0123/vad-web/package.json'), '../dist/silero_vad_v5.onnx');
+const MNIST = join(import.meta.dirname, '../../../../../../shared/models/mnist-8.onnx');
+
+async function lepton(...args: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const out = (t: string): void => void lines.push(t);
+  const program = new Command().exitOverride();
+  for (const register of [registerInspectCommand, registerQuantizeCommand, registerConvertCommand, registerPruneCommand, registerEvalCommand]) register(program, out).exitOverride();
+  await program.parseAsync(args, { from: 'user' });
+  return lines;
+}
+
+describe('lepton inspect / quantize / convert / prune / eval', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lepton-compress-'));
+
+  it('inspect --json reports Silero weights in Constant nodes of subgraphs', async () => {
+    const doc = JSON.parse((await lepton('inspect', SILERO, '--json')).join('\n'));
+    expect(doc.weightLocations.subgraphConstant.tensors).toBeGreaterThan(300);
+    expect(doc.opsets).toEqual([{ domain: '', version: 16 }]);
+  });
+
+  it('quantize --mode int8-weight with --external-data writes the model and its data file', async () => {
+    const out = join(dir, 'silero-int8.onnx');
+    const doc = JSON.parse((await lepton('quantize', SILERO, '-o', out, '--json', '--external-data')).join('\n'));
+    expect(doc.ratio).toBeLessThanOrEqual(0.35);
+    expect(statSync(out).size + statSync(`${out}.data`).size).toBe(doc.bytesAfter);
+    const again = JSON.parse((await lepton('inspect', out, '--json')).join('\n'));
+    expect(again.size).toBe(doc.bytesAfter);
+  });
+
+  it('convert --fp16 and prune write loadable models', async () => {
+    const f16 = join(dir, 'silero-fp16.onnx');
+    const [line] = await lepton('convert', SILERO, '-o', f16, '--fp16');
+    expect(line).toMatch(/tensors converted/);
+    const pruned = join(dir, 'silero-pruned.onnx');
+    const doc = JSON.parse((await lepton('prune', SILERO, '-o', pruned, '--sparsity', '0.5', '--json')).join('\n'));
+    expect(doc.report.overallSparsity).toBeCloseTo(0.5, 3);
+    expect(readFileSync(pruned).length).toBeGreaterThan(1_000_000);
+  });
+
+  it('rejects a bad sparsity and a static run without calibration data', async () => {
+    await expect(lepton('prune', SILERO, '-o', join(dir, 'x.onnx'), '--sparsity', '1.5')).rejects.toThrow(/expected a number in \[0, 1\)/);
+    await expect(lepton('quantize', SILERO, '-o', join(dir, 'x.onnx'), '--mode', 'int8-static')).rejects.toThrow(/needs --calib/);
+  });
+
+  it.skipIf(!existsSync(MNIST))('quantize --mode int8-static --calib mnist:5, then eval --data mnist:20 --json', async () => {
+    const out = join(dir, 'mnist-static.onnx');
+    await lepton('quantize', MNIST, '-o', out, '--mode', 'int8-static', '--calib', 'mnist:5');
+    const report = JSON.parse((await lepton('eval', MNIST, out, '--data', 'mnist:20', '--json')).join('\n'));
+    expect(report.samples).toBe(200);
+    expect(report.labelled.accuracy).toBeGreaterThan(0.97);
+    expect(report.outputs[0].agreement).toBeGreaterThan(0.97);
+    expect(report.latency.ratio).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,66 @@
+import { Option, type Command } from 'commander';
+import * as ort from 'onnxruntime-node';
+import { LeptonError } from '@lepton/tensor-core';
+import { calibrateAndQuantize, inspectModel, quantizeDynamic, quantizeWeightsInt8, type CalibrationMethod } from '@lepton/onnx';
+import { list, loadModel, saveModel, stdout, type Out } from './files';
+import { withProgress } from './progress';
+import { loadSamples } from './samples';
+
+interface Flags {
+  output: string;
+  mode: 'int8-weight' | 'int8-dynamic' | 'int8-static';
+  calib?: string;
+  calibMethod: CalibrationMethod;
+  perChannel: boolean;
+  reduceRange?: boolean;
+  excludeOps?: string[];
+  excludeNodes?: string[];
+  externalData?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `lepton quantize IN -o OUT --mode int8-weight|int8-dynamic|int8-static [--calib DATA]`. reduce_range defaults
+ * to on where activations are uint8 and weights int8 (dynamic, static), off for weight-only; see @lepton/onnx.
+ */
+export function registerQuantizeCommand(program: Command, out: Out = stdout): Command {
+  return program
+    .command('quantize')
+    .description('quantize an ONNX model to int8 (weight-only, dynamic or static QDQ)')
+    .argument('<in>', 'ONNX model file')
+    .requiredOption('-o, --output <file>', 'where to write the quantized model')
+    .addOption(new Option('--mode <mode>', 'quantization mode').choices(['int8-weight', 'int8-dynamic', 'int8-static']).default('int8-weight'))
+    .option('--calib <data>', 'calibration samples for int8-static: mnist[:N], random:N or a samples JSON file')
+    .addOption(new Option('--calib-method <method>', 'calibration method').choices(['minmax', 'percentile', 'entropy', 'mse']).default('minmax'))
+    .option('--per-channel', 'one weight scale per output channel (default)', true)
+    .option('--no-per-channel', 'one weight scale per tensor')
+    .option('--reduce-range', '7-bit weights (exact on CPUs whose u8 x s8 kernels saturate)')
+    .option('--no-reduce-range', '8-bit weights')
+    .option('--exclude-ops <ops>', 'comma-separated op types to leave in float32 (int8-static)', list)
+    .option('--exclude-nodes <names>', 'comma-separated node names to leave in float32', list)
+    .option('--external-data', 'write tensors of 1 KiB or more to OUT.data')
+    .option('--json', 'print the pass report as JSON')
+    .action(async (file: string, flags: Flags) => {
+      const { proto, size } = await loadModel(file);
+      let result;
+      if (flags.mode === 'int8-weight') {
+        result = quantizeWeightsInt8(proto, { perChannel: flags.perChannel, ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}), exclude: flags.excludeNodes ?? [] });
+      } else if (flags.mode === 'int8-dynamic') {
+        result = quantizeDynamic(proto, { perChannel: flags.perChannel, ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}), excludeNodes: flags.excludeNodes ?? [] });
+      } else {
+        if (!flags.calib) throw new LeptonError('VALIDATION_FAILED', '--mode int8-static needs --calib DATA (mnist[:N], random:N or a samples JSON file)');
+        const samples = loadSamples(flags.calib, inspectModel(proto));
+        result = await calibrateAndQuantize(proto, withProgress(samples, 'calibrating'), async (b) => (await ort.InferenceSession.create(b)) as never, {
+          method: flags.calibMethod,
+          perChannel: flags.perChannel,
+          ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}),
+          excludeOps: flags.excludeOps ?? [],
+          excludeNodes: flags.excludeNodes ?? [],
+        });
+      }
+      const report: unknown = result.report;
+      const written = saveModel(flags.output, result.proto, flags.externalData);
+      const summary = { input: file, output: flags.output, mode: flags.mode, bytesBefore: size, bytesAfter: written, ratio: written / size, report };
+      out(flags.json ? JSON.stringify(summary, null, 2) : `${file} -> ${flags.output} (${flags.mode}): ${size} -> ${written} bytes (${(written / size).toFixed(3)}x)`);
+    });
+}

@@ -1,0 +1,54 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ParityRunInput } from '@lepton/api';
+
+/** What the web app's parity hook accepts (apps/web/src/parity-browser.ts BrowserRunRequest). */
+export interface BrowserRunRequest {
+  model: string;
+  version?: string;
+  inputs?: unknown[];
+  wav?: string;
+  outputs?: string[];
+  release?: boolean;
+}
+
+/** Debian's Chromium, never a downloaded browser (DESIGN.md flags). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/**
+ * A headless Chromium with one page on a Lepton server's web app, driven through the page's
+ * `window.leptonParity` hook: the browser platform of parity runs and of the conformance runner.
+ */
+export class HeadlessBrowser {
+  private constructor(
+    private readonly browser: Browser,
+    private readonly page: Page,
+  ) {}
+
+  /** Launch and open `${baseUrl}/` (the server must serve a built web app, LEPTON_WEB_DIR). */
+  static async open(baseUrl: string, timeoutMs = 60_000): Promise<HeadlessBrowser> {
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${baseUrl.replace(/\/+$/, '')}/`, { timeout: timeoutMs });
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).leptonParity !== undefined, undefined, { timeout: timeoutMs });
+      return new HeadlessBrowser(browser, page);
+    } catch (err) {
+      await browser.close();
+      throw new Error(`the web app at ${baseUrl}/ did not offer the parity hook (is it built and served? LEPTON_WEB_DIR): ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  run(req: BrowserRunRequest): Promise<ParityRunInput> {
+    return this.page.evaluate((r) => (globalThis as unknown as PageGlobals).leptonParity!.runInBrowser(r), req);
+  }
+
+  close(): Promise<void> {
+    return this.browser.close();
+  }
+}
+
+/** The page's globals as seen from here (the server compiles without DOM types). */
+interface PageGlobals {
+  leptonParity?: { runInBrowser(req: BrowserRunRequest): Promise<ParityRunInput> };
+}

@@ -1,0 +1,4 @@
+export * from './datatypes';
+export * from './schemas';
+export * from './framing';
+export * from './tensors';

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { Tensor } from '@lepton/tensor-core';
+import {
+  BinaryCursor,
+  KserveInferRequestSchema,
+  joinKserveBody,
+  readKserveTensor,
+  splitKserveBody,
+  writeKserveTensor,
+  type KserveTensor,
+} from '../src';
+
+const enc = new TextEncoder();
+const codeOf = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    return (e as { code: string }).code;
+  }
+  return 'no error';
+};
+
+/** Decode every input of a request body the way the server does. */
+function decodeRequest(body: Uint8Array, headerLength?: number): Record<string, Tensor> {
+  const frame = splitKserveBody(body, headerLength);
+  const req = KserveInferRequestSchema.parse(frame.header);
+  const cursor = new BinaryCursor(frame.binary);
+  const out: Record<string, Tensor> = {};
+  for (const input of req.inputs) out[input.name] = readKserveTensor(input, cursor);
+  cursor.finish();
+  return out;
+}
+
+describe('the Open Inference Protocol specification examples', () => {
+  // "Inference Request Examples" of the KServe v2 REST spec: a UINT32 [2, 2] input in JSON. (The spec's second
+  // input, BOOL shape [3] with a single value, does not match its own shape; we keep the first.)
+  it('decodes the JSON inference request example', () => {
+    const body = enc.encode(
+      JSON.stringify({ id: '42', inputs: [{ name: 'input0', shape: [2, 2], datatype: 'UINT32', data: [1, 2, 3, 4] }], outputs: [{ name: 'output0' }] }),
+    );
+    const { input0 } = decodeRequest(body);
+    expect(input0!.dtype).toBe('uint32');
+    expect(input0!.shape).toEqual([2, 2]);
+    expect(Array.from(input0!.data as Uint32Array)).toEqual([1, 2, 3, 4]);
+  });
+
+  // "Tensor Data": [[1, 2], [4, 5]] may be sent nested or flattened row-major; both give the same tensor.
+  it('accepts nested and flat tensor data alike (the spec\'s tensor data example)', () => {
+    const nested = readKserveTensor({ name: 'a', shape: [2, 2], datatype: 'INT32', data: [[1, 2], [4, 5]] }, new BinaryCursor(new Uint8Array()));
+    const flat = readKserveTensor({ name: 'a', shape: [2, 2], datatype: 'INT32', data: [1, 2, 4, 5] }, new BinaryCursor(new Uint8Array()));
+    expect(Array.from(nested.data as Int32Array)).toEqual([1, 2, 4, 5]);
+    expect(nested).toEqual(flat);
+  });
+
+  // Binary tensor data extension, request example: input0 UINT32 [2, 2] as 16 binary bytes and input1 BOOL [3]
+  // as 3 binary bytes after a JSON header whose length is Inference-Header-Content-Length.
+  it('decodes the binary request example (16 + 3 bytes after the header)', () => {
+    const header = {
+      model_name: 'mymodel',
+      inputs: [
+        { name: 'input0', shape: [2, 2], datatype: 'UINT32', parameters: { binary_data_size: 16 } },
+        { name: 'input1', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
+      ],
+      outputs: [{ name: 'output0', parameters: { binary_data: true } }, { name: 'output1' }],
+    };
+    const input0 = new Uint8Array(new Uint32Array([1, 2, 3, 4]).buffer);
+    const input1 = new Uint8Array([1, 0, 1]);
+    const { body, headerLength } = joinKserveBody(header, [input0, input1]);
+    expect(body.length).toBe(headerLength + 16 + 3);
+    const got = decodeRequest(body, headerLength);
+    expect(Array.from(got['input0']!.data as Uint32Array)).toEqual([1, 2, 3, 4]);
+    expect(got['input1']).toEqual({ dtype: 'bool', shape: [3], data: new Uint8Array([1, 0, 1]) });
+    // Decoded tensors own aligned storage, not a view of the body.
+    expect((got['input0']!.data as Uint32Array).buffer).not.toBe(body.buffer);
+  });
+
+  // Binary response example: output0 FP32 [3, 2] as 24 binary bytes; output1 (not asked as binary) in JSON.
+  it('encodes the binary response example', () => {
+    const out0: Tensor = { dtype: 'float32', shape: [3, 2], data: new Float32Array([1, 1.1, 2, 2.1, 3, 3.1]) };
+    const out1: Tensor = { dtype: 'string', shape: [2], data: ['abc', 'de'] };
+    const a = writeKserveTensor('output0', out0, true);
+    const b = writeKserveTensor('output1', out1, false);
+    expect(a.entry).toEqual({ name: 'output0', datatype: 'FP32', shape: [3, 2], parameters: { binary_data_size: 24 } });
+    expect(b.entry).toEqual({ name: 'output1', datatype: 'BYTES', shape: [2], data: ['abc', 'de'] });
+    const { body, headerLength } = joinKserveBody({ outputs: [a.entry, b.entry] }, [a.bytes!]);
+    const frame = splitKserveBody(body, headerLength);
+    const back = readKserveTensor((frame.header as { outputs: KserveTensor[] }).outputs[0]!, new BinaryCursor(frame.binary));
+    expect(back).toEqual(out0);
+  });
+
+  it('writes BYTES binary data with 4-byte little-endian length prefixes', () => {
+    const { bytes } = writeKserveTensor('s', { dtype: 'string', shape: [2], data: ['hi', 'ünï'] }, true);
+    expect(Array.from(bytes!)).toEqual([2, 0, 0, 0, 104, 105, 5, 0, 0, 0, 0xc3, 0xbc, 0x6e, 0xc3, 0xaf]);
+    const back = readKserveTensor({ name: 's', shape: [2], datatype: 'BYTES', parameters: { binary_data_size: bytes!.length } }, new BinaryCursor(bytes!));
+    expect(back.data).toEqual(['hi', 'ünï']);
+  });
+});
+
+describe('malformed frames are refused with a code and a message, before any allocation of the claimed size', () => {
+  const bin = (entry: Partial<KserveTensor>, bytes: number[] = []) => () =>
+    readKserveTensor({ name: 'x', shape: [2], datatype: 'FP32', ...entry } as KserveTensor, new BinaryCursor(new Uint8Array(bytes)));
+
+  it('rejects header lengths past the body or not numbers', () => {
+    const body = enc.encode('{"inputs":[]}');
+    expect(() => splitKserveBody(body, 999)).toThrow(/999, past the end of the 13-byte body/);
+    expect(codeOf(() => splitKserveBody(body, '-5'))).toBe('BAD_REQUEST');
+    expect(codeOf(() => splitKserveBody(body, '12abc'))).toBe('BAD_REQUEST');
+    expect(codeOf(() => splitKserveBody(body, 5))).toBe('BAD_REQUEST'); // cut JSON
+  });
+
+  it('checks sizes against dtype x shape, negative and huge dims, datatype names', () => {
+    expect(codeOf(bin({ parameters: { binary_data_size: 7 } }, [0, 0, 0, 0, 0, 0, 0]))).toBe('TENSOR_SIZE_MISMATCH');
+    expect(codeOf(bin({ parameters: { binary_data_size: 8 } }, [0, 0, 0, 0]))).toBe('TENSOR_SIZE_MISMATCH');
+    expect(codeOf(bin({ shape: [-1], parameters: { binary_data_size: 8 } }))).toBe('SHAPE_INVALID');
+    expect(codeOf(bin({ shape: [1e9, 1e9, 1e9], parameters: { binary_data_size: 8 } }))).toBe('SHAPE_INVALID');
+    expect(bin({ shape: [1e6, 1e6], parameters: { binary_data_size: 8 } }, [0, 0, 0, 0, 0, 0, 0, 0])).toThrow(/needs 4000000000000 bytes, binary_data_size is 8/);
+    expect(codeOf(bin({ shape: [1e6, 1e6], data: [1, 2] }))).toBe('TENSOR_SIZE_MISMATCH');
+    expect(bin({ datatype: 'FLOAT32', data: [1, 2] })).toThrow(/datatype "FLOAT32"; expected one of .*FP32/);
+    expect(codeOf(bin({ parameters: { binary_data_size: -8 } }))).toBe('BAD_REQUEST');
+    expect(codeOf(bin({ datatype: 'BYTES', shape: [1e9], parameters: { binary_data_size: 8 } }, [0, 0, 0, 0, 0, 0, 0, 0]))).toBe('TENSOR_SIZE_MISMATCH');
+  });
+
+  it('refuses bytes left over after the last tensor', () => {
+    const cursor = new BinaryCursor(new Uint8Array(12));
+    readKserveTensor({ name: 'x', shape: [2], datatype: 'FP32', parameters: { binary_data_size: 8 } }, cursor);
+    expect(() => cursor.finish()).toThrow(/4 bytes follow the last binary tensor/);
+  });
+});

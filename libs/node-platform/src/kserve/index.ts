@@ -1,0 +1,3 @@
+export * from './kserve-routes';
+export * from './kserve-infer';
+export * from './kserve-metadata';

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { FP16_MAX, FP16_MIN_SUBNORMAL, convertFloat16, decodeModel, int64, type TensorProto } from '../src';
+import { f32, graph, i64, intAttr, model, node, bytes, randomFloats } from './support/build';
+import { checkModels, hasChecker, ort, run, tensor } from './support/ort';
+import { float16BitsToFloat32, float16BitsToFloat32 as f16 } from '@lepton/tensor-core';
+
+// Compression case fp16-overflow. Y = (X * Big + Tiny) where Big holds 1e5 (above 65504) and Tiny 1e-9 (below
+// float16's smallest subnormal); then a Resize by a computed scale and a shape computed from Shape (stays fp32).
+const big = f32('Big', [4, 1, 1], Float32Array.of(1e5, -7e4, 2, 0.5));
+const tiny = f32('Tiny', [4, 1, 1], Float32Array.of(1e-9, -1e-9, 0, 3));
+const scales = f32('Scales', [4], Float32Array.of(1, 1, 2, 2));
+const nodes = [
+  node('Mul', ['X', 'Big'], ['A']),
+  node('Add', ['A', 'Tiny'], ['B']),
+  node('Resize', ['B', '', 'Scales'], ['R'], [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest'), floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] }]),
+  // Shape arithmetic: numel as float, times 0.5, back to int64, used as a Reshape target [-1, n/2].
+  node('Shape', ['R'], ['S']),
+  node('Cast', ['S'], ['Sf'], [intAttr('to', 1)]),
+  node('ReduceProd', ['Sf'], ['N'], [intAttr('keepdims', 1)]),
+  node('Mul', ['N', 'Half'], ['Nh']),
+  node('Cast', ['Nh'], ['Ni'], [intAttr('to', 7)]),
+  node('Concat', ['MinusOne', 'Ni'], ['Shape2'], [intAttr('axis', 0)]),
+  node('Reshape', ['R', 'Shape2'], ['Y']),
+];
+const original = bytes(model(graph(nodes, [['X', 1, [1, 4, 2, 2]]], [['Y', 1, [2, 32]]], [big, tiny, scales, f32('Half', [1], Float32Array.of(0.5)), i64('MinusOne', [-1])]), 17));
+
+function constant(m: ReturnType<typeof decodeModel>, name: string): TensorProto {
+  return m.graph!.initializer.find((t) => t.name === name)!;
+}
+
+describe('fp16 (compression case fp16-overflow)', () => {
+  const r = convertFloat16(original);
+  const out = decodeModel(r.model);
+
+  it('clamps values above 65504 and below the smallest subnormal, and counts them', () => {
+    expect(r.report.clampedHigh).toBe(2);
+    expect(r.report.clampedLow).toBe(2);
+    const b = constant(out, 'Big_fp16');
+    const values = Array.from({ length: 4 }, (_, i) => f16(new DataView(b.rawData!.buffer, b.rawData!.byteOffset).getUint16(i * 2, true)));
+    expect(values).toEqual([FP16_MAX, -FP16_MAX, 2, 0.5]);
+    const t = constant(out, 'Tiny_fp16');
+    const tv = Array.from({ length: 4 }, (_, i) => float16BitsToFloat32(new DataView(t.rawData!.buffer, t.rawData!.byteOffset).getUint16(i * 2, true)));
+    expect(tv).toEqual([FP16_MIN_SUBNORMAL, -FP16_MIN_SUBNORMAL, 0, 3]);
+  });
+
+  it('keeps the model inputs and outputs float32 (keep-io-types on by default)', () => {
+    expect(out.graph!.input[0]!.type!.tensorType!.elemType).toBe(1);
+    expect(out.graph!.output[0]!.type!.tensorType!.elemType).toBe(1);
+    const castIn = out.graph!.node.find((n) => n.opType === 'Cast' && n.input[0] === 'X')!;
+    expect(int64(castIn.attribute[0]!.i)).toBe(10);
+  });
+
+  it('keeps Resize scales and the shape arithmetic in float32', () => {
+    expect(constant(out, 'Scales').dataType).toBe(1);
+    expect(constant(out, 'Half').dataType).toBe(1);
+    expect(r.report.keptFp32Nodes.map((n) => n.op)).toEqual(expect.arrayContaining(['Resize', 'Mul', 'ReduceProd']));
+    const shapeCast = out.graph!.node.find((n) => n.opType === 'Cast' && n.input[0] === 'S')!;
+    expect(int64(shapeCast.attribute[0]!.i)).toBe(1);
+  });
+
+  it('runs on onnxruntime-node with the clamped values instead of Infinity', async () => {
+    const x = tensor(Float32Array.from({ length: 16 }, (_, i) => (i % 4) + 1), [1, 4, 2, 2]);
+    const ref = await run(original, { X: x });
+    const got = await run(r.model, { X: x });
+    expect(got.Y!.length).toBe(64);
+    // Channel 0 of fp32 is 1e5 * x; fp16 saturates at 65504 * x, which itself overflows float16 for x >= 2.
+    expect(Number.isFinite(got.Y![0]!)).toBe(true);
+    expect(got.Y![0]).toBe(FP16_MAX);
+    expect(ref.Y![0]).toBe(1e5);
+    // Channels 2 and 3 are exact in both.
+    expect(Array.from(got.Y!.slice(32))).toEqual(Array.from(ref.Y!.slice(32)));
+  });
+
+  it('keepIoTypes false makes the interface float16', async () => {
+    const m = decodeModel(convertFloat16(original, { keepIoTypes: false }).model);
+    expect(m.graph!.input[0]!.type!.tensorType!.elemType).toBe(10);
+    expect(m.graph!.output[0]!.type!.tensorType!.elemType).toBe(10);
+  });
+
+  it.skipIf(!hasChecker)('passes onnx.checker.check_model', () => {
+    const other = bytes(model(graph([node('MatMul', ['X', 'W'], ['Y'])], [['X', 1, [2, 8]]], [['Y', 1, [2, 4]]], [f32('W', [8, 4], randomFloats(32, 1))])));
+    expect(checkModels({ overflow: r.model, io16: convertFloat16(original, { keepIoTypes: false }).model, matmul: convertFloat16(other).model })).toEqual({ overflow: '', io16: '', matmul: '' });
+  });
+});
+
+export { ort };

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { decodeModel, findWeights, int64, quantizeWeightsInt8, readFloat32, tensorDims, type ModelProto } from '../src';
+import { convModel, convTransposeModel, f32, gemmModel, graph, graphAttr, matmulModel, model, node, randomFloats, bytes } from './support/build';
+import { checkModels, hasChecker, maxAbs, maxAbsDiff, run, tensor, ort } from './support/ort';
+
+function dequantizeNode(m: ModelProto, output: string) {
+  return m.graph!.node.find((n) => n.opType === 'DequantizeLinear' && n.output[0] === output)!;
+}
+
+function initializer(m: ModelProto, name: string) {
+  return m.graph!.initializer.find((t) => t.name === name)!;
+}
+
+describe('int8-weight: per-channel axis per op (compression case per-channel-axis-convtranspose)', () => {
+  const cases = [
+    { what: 'Conv W [Cout, Cin, k, k] -> axis 0', bytes: convModel(3, 8, 3, 6), x: [1, 3, 6, 6], axis: 0, scales: 8 },
+    { what: 'ConvTranspose 3 -> 64, W [Cin, Cout, k, k] -> axis 1', bytes: convTransposeModel(3, 64, 3, 5), x: [1, 3, 5, 5], axis: 1, scales: 64 },
+    { what: 'Gemm transB 0, B [K, N] -> axis 1', bytes: gemmModel(2, 24, 10, 0), x: [2, 24], axis: 1, scales: 10 },
+    { what: 'Gemm transB 1, B [N, K] -> axis 0', bytes: gemmModel(2, 24, 10, 1), x: [2, 24], axis: 0, scales: 10 },
+    { what: 'MatMul B [K, N] -> axis 1', bytes: matmulModel(2, 24, 12), x: [2, 24], axis: 1, scales: 12 },
+  ];
+  for (const c of cases) {
+    it(c.what, async () => {
+      const r = quantizeWeightsInt8(c.bytes);
+      const out = decodeModel(r.model);
+      const dq = dequantizeNode(out, out.graph!.node.find((n) => n.opType === 'DequantizeLinear')!.output[0]!);
+      expect(int64(dq.attribute.find((a) => a.name === 'axis')?.i)).toBe(c.axis);
+      const scale = initializer(out, dq.input[1]!);
+      expect(tensorDims(scale)).toEqual([c.scales]);
+      expect(initializer(out, dq.input[0]!).dataType).toBe(3); // int8
+      const weight = r.report.quantized.find((q) => q.shape.length > 1)!;
+      expect(weight.axis).toBe(c.axis);
+      expect(weight.scales).toBe(c.scales);
+      const x = tensor(randomFloats(c.x.reduce((a, b) => a * b, 1), 11), c.x);
+      const [ref, got] = [await run(c.bytes, { X: x }), await run(r.model, { X: x })];
+      // Symmetric int8 per channel: each weight is off by at most scale/2; the output error stays ~1 % of its range.
+      expect(maxAbsDiff(ref.Y!, got.Y!)).toBeLessThan(0.02 * maxAbs(ref.Y!));
+      expect(maxAbsDiff(ref.Y!, got.Y!)).toBeGreaterThan(0);
+    });
+  }
+
+  it('falls back to per-tensor when consumers disagree on the axis', () => {
+    const w = f32('W', [8, 8], randomFloats(64, 2));
+    const m = bytes(model(graph([node('MatMul', ['X', 'W'], ['A']), node('Gemm', ['X', 'W'], ['B'], [{ name: 'transB', type: 2, i: 1, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] }])], [['X', 1, [1, 8]]], [['A', 1, [1, 8]], ['B', 1, [1, 8]]], [w])));
+    const r = quantizeWeightsInt8(m);
+    expect(r.report.quantized[0]!.axis).toBeNull();
+    expect(r.report.quantized[0]!.scales).toBe(1);
+  });
+});
+
+describe('int8-weight: weights in Constant nodes and If subgraphs', () => {
+  // X -> If(cond) { then: MatMul(X, Wc) with Wc a Constant node; else: Identity(X) }
+  const wc = randomFloats(32 * 16, 21);
+  const thenG = graph([node('Constant', [], ['Wc'], [{ name: 'value', type: 4, t: f32('', [32, 16], wc), floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] }]), node('MatMul', ['X', 'Wc'], ['T'])], [], [['T', 1, [2, 16]]], [], 'then');
+  const elseG = graph([node('MatMul', ['X', 'We'], ['E'])], [], [['E', 1, [2, 16]]], [], 'else');
+  const mainG = graph(
+    [node('If', ['C'], ['Y'], [graphAttr('then_branch', thenG), graphAttr('else_branch', elseG)])],
+    [['X', 1, [2, 32]], ['C', 9, []]],
+    [['Y', 1, [2, 16]]],
+    [f32('We', [32, 16], randomFloats(32 * 16, 22))],
+  );
+  const original = bytes(model(mainG));
+
+  it('finds and rewrites both, keeping each subgraph valid, and both branches run', async () => {
+    const r = quantizeWeightsInt8(original);
+    expect(r.report.quantized.map((q) => [q.location, q.graph])).toEqual(
+      expect.arrayContaining([['initializer', 'main'], ['constant', 'main/If_Y.then_branch']]),
+    );
+    const left = findWeights(decodeModel(r.model)).filter((w) => w.tensor.dataType === 1 && w.bytes > 1024);
+    expect(left).toEqual([]);
+    const x = tensor(randomFloats(64, 5), [2, 32]);
+    for (const c of [true, false]) {
+      const feeds = { X: x, C: new ort.Tensor('bool', [c], []) };
+      const [ref, got] = [await run(original, feeds), await run(r.model, feeds)];
+      expect(maxAbsDiff(ref.Y!, got.Y!)).toBeLessThan(0.02 * maxAbs(ref.Y!));
+    }
+  });
+
+  it.skipIf(!hasChecker)('every variant passes onnx.checker.check_model', () => {
+    const variants = {
+      conv: quantizeWeightsInt8(convModel(3, 8, 3, 6)).model,
+      convTranspose: quantizeWeightsInt8(convTransposeModel(3, 64, 3, 5)).model,
+      gemm0: quantizeWeightsInt8(gemmModel(2, 24, 10, 0)).model,
+      gemm1: quantizeWeightsInt8(gemmModel(2, 24, 10, 1), { dtype: 'uint8' }).model,
+      matmulPerTensor: quantizeWeightsInt8(matmulModel(2, 24, 12), { perChannel: false }).model,
+      ifSubgraph: quantizeWeightsInt8(original).model,
+    };
+    expect(checkModels(variants)).toEqual(Object.fromEntries(Object.keys(variants).map((k) => [k, ''])));
+  });
+});
+
+describe('int8-weight: values', () => {
+  it('quantizes symmetric per channel: max error per weight <= scale / 2', () => {
+    const r = quantizeWeightsInt8(convModel(3, 8, 3, 6));
+    const q = r.report.quantized.find((t) => t.name === 'W')!;
+    const w = readFloat32(decodeModel(convModel(3, 8, 3, 6)).graph!.initializer[0]!);
+    const maxScale = maxAbs(w) / 127;
+    expect(q.maxAbsError).toBeGreaterThan(0);
+    expect(q.maxAbsError).toBeLessThanOrEqual(maxScale / 2 + 1e-7);
+    expect(q.bytesAfter).toBe(8 * 3 * 9 + 8 * 4 + 8);
+  });
+});
