@@ -1,3 +1,4 @@
 export * from './program';
 export * from './format';
 export * from './commands/vad';
+export * from './commands/loadtest';

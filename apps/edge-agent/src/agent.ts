@@ -1,14 +1,18 @@
-import { arch, platform, totalmem } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
-import type { DeviceCapabilities, LeptonServices } from '@lepton/api';
-import { ort, ortNode, registerLeptonHttp } from '@lepton/node-platform';
+import type { LeptonServices } from '@lepton/api';
+import { ort, registerLeptonHttp } from '@lepton/node-platform';
 import type { EdgeConfig } from './config';
 import { loadIdentity, saveIdentity, identityPath, type Identity } from './identity';
 import { ModelCache } from './model-cache';
 import { LocalModels, type Log } from './local-models';
 import { createEdgeServices } from './edge-services';
 import { Upstream } from './upstream';
+import { SignatureVerifier } from './signature';
+import { Outbox } from './outbox';
+import { SyncLoop } from './sync-loop';
+import { CAPABILITIES } from './capabilities';
 
 export interface EdgeAgent {
   /** Base URL the agent listens on (loopback by default). */
@@ -16,6 +20,8 @@ export interface EdgeAgent {
   readonly identity: Identity;
   readonly local: LocalModels;
   readonly services: LeptonServices;
+  readonly outbox: Outbox;
+  readonly loop: SyncLoop;
   close(): Promise<void>;
 }
 
@@ -24,8 +30,9 @@ export interface StartOptions {
 }
 
 /**
- * Start an agent: identity (stored, or enrolled now with the one-time token), then each configured model
- * (downloaded and verified, or from the cache when the server is unreachable), then the API on loopback.
+ * Start an agent: identity (stored, or enrolled now with the one-time token, pinning the server's signing key),
+ * one sync with the server (assignments installed and verified) or, when it is unreachable, the verified cache;
+ * then the API on loopback, and the sync loop (polling with jitter and backoff, reports, telemetry outbox).
  */
 export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}): Promise<EdgeAgent> {
   const log: Log = opts.log ?? ignore;
@@ -33,11 +40,34 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
 
   const identity = await ensureIdentity(config, upstream, log);
   upstream.credential = identity.credential;
+  const verifier = new SignatureVerifier(identity.serverKey!);
+  const cache = new ModelCache(config.dataDir, verifier);
+  const outbox = new Outbox(join(config.dataDir, 'outbox'), config.outboxMaxBytes);
+  await outbox.open();
+  const event = (e: Parameters<Outbox['add']>[0]) => void outbox.add(e);
+  const local = new LocalModels({ cache, upstream, verifier, ort, log, event, healthMinCalls: config.healthMinCalls });
+  const loop = new SyncLoop({
+    upstream,
+    local,
+    outbox,
+    cache,
+    log,
+    models: config.models,
+    capabilities: CAPABILITIES,
+    pollMs: config.pollMs,
+    backoffMaxMs: config.backoffMaxMs,
+    cacheMaxBytes: config.cacheMaxBytes,
+  });
 
-  const local = new LocalModels(new ModelCache(config.dataDir), upstream, ort, log);
-  await local.sync(config.models);
+  try {
+    await loop.once();
+  } catch (err) {
+    const code = isLeptonError(err) ? err.code : 'INTERNAL';
+    log(code === 'UPSTREAM_UNAVAILABLE' ? 'server.unreachable' : 'sync.failed', { code, message: (err as Error).message });
+  }
+  await local.loadCached(config.models);
 
-  const services = createEdgeServices(local, upstream, log);
+  const services = createEdgeServices(local, upstream, log, event);
   const app: FastifyInstance = Fastify({ logger: false });
   await registerLeptonHttp(app, services, {});
   let address: string;
@@ -50,14 +80,19 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
   const { port } = app.server.address() as { port: number };
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   log('agent.listening', { address });
+  loop.start();
 
   return {
     url: `http://${host}:${port}`,
     identity,
     local,
     services,
+    outbox,
+    loop,
     async close() {
+      await loop.stop();
       await app.close();
+      await outbox.close();
       await local.release();
     },
   };
@@ -69,7 +104,13 @@ async function ensureIdentity(config: EdgeConfig, upstream: Upstream, log: Log):
     if (stored.serverUrl !== config.serverUrl) {
       log('identity.server-changed', { enrolledWith: stored.serverUrl, now: config.serverUrl });
     }
-    return stored;
+    if (stored.serverKey) return stored;
+    // Enrolled before the server signed anything: pin its key now, once (trust on first use), and say so.
+    const serverKey = await upstream.publicKey();
+    const pinned = { ...stored, serverKey };
+    await saveIdentity(config.dataDir, pinned);
+    log('identity.key-pinned', { keyId: serverKey.keyId, late: true });
+    return pinned;
   }
   if (!config.enrollToken) {
     throw new LeptonError(
@@ -79,30 +120,26 @@ async function ensureIdentity(config: EdgeConfig, upstream: Upstream, log: Log):
   }
   let enrolled;
   try {
-    enrolled = await upstream.enroll(config.enrollToken, config.deviceName, capabilities());
+    enrolled = await upstream.enroll(config.enrollToken, config.deviceName, CAPABILITIES);
   } catch (err) {
-    if (isLeptonError(err) && (err.code === 'ENROLLMENT_INVALID' || err.code === 'UNAUTHORIZED')) {
+    if (isLeptonError(err) && (err.code === 'ENROLLMENT_INVALID' || err.code === 'ENROLLMENT_EXPIRED' || err.code === 'UNAUTHORIZED')) {
       throw new LeptonError('ENROLLMENT_INVALID', `server ${config.serverUrl} rejected the enrollment token (LEPTON_ENROLL_TOKEN): ${err.message}`);
     }
     throw err;
   }
-  const identity: Identity = { ...enrolled, serverUrl: config.serverUrl, enrolledAt: new Date().toISOString() };
+  const serverKey = enrolled.serverKey ?? (await upstream.publicKey());
+  const identity: Identity = {
+    deviceId: enrolled.deviceId,
+    credential: enrolled.credential,
+    serverUrl: config.serverUrl,
+    enrolledAt: new Date().toISOString(),
+    serverKey,
+  };
   await saveIdentity(config.dataDir, identity);
-  log('device.enrolled', { deviceId: identity.deviceId });
+  log('device.enrolled', { deviceId: identity.deviceId, keyId: serverKey.keyId });
   return identity;
 }
 
 function ignore(): void {
   /* no logging */
-}
-
-/** What the server uses to choose a variant for this device. */
-function capabilities(): DeviceCapabilities {
-  return {
-    runtime: `onnxruntime-node@${ortNode.env.versions.node ?? ortNode.env.versions.common}`,
-    precisions: ['fp32', 'fp16', 'int8', 'uint8'],
-    os: platform(),
-    arch: arch(),
-    memoryMb: Math.floor(totalmem() / (1024 * 1024)),
-  };
 }

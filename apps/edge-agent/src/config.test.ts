@@ -14,6 +14,11 @@ describe('loadEdgeConfig', () => {
       models: ['silero-vad-v5'],
       deviceName: hostname(),
       upstreamTimeoutMs: 15_000,
+      pollMs: undefined,
+      backoffMaxMs: 300_000,
+      outboxMaxBytes: 16 * 1024 * 1024,
+      cacheMaxBytes: 2 * 1024 * 1024 * 1024,
+      healthMinCalls: 20,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });

@@ -17,6 +17,16 @@ const EnvSchema = z.object({
   EDGE_DEVICE_NAME: z.string().min(1).max(128).optional(),
   /** How long one request to the server may take before the agent calls it unreachable. */
   EDGE_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** Between syncs with the server (unset: what the server suggests); each wait gets +-20% jitter. */
+  EDGE_POLL_MS: z.coerce.number().int().min(50).max(86_400_000).optional(),
+  /** Longest wait after repeated failures (the wait doubles per failure up to this). */
+  EDGE_BACKOFF_MAX_MS: z.coerce.number().int().min(50).max(86_400_000).default(300_000),
+  /** Telemetry outbox bound on disk; beyond it the oldest events are dropped. */
+  EDGE_OUTBOX_MAX_BYTES: z.coerce.number().int().min(4096).default(16 * 1024 * 1024),
+  /** Model cache bound on disk (previous versions go first, then models no longer configured). */
+  EDGE_CACHE_MAX_BYTES: z.coerce.number().int().min(1).default(2 * 1024 * 1024 * 1024),
+  /** Local calls before a new version is judged healthy or rolled back for its error rate. */
+  EDGE_HEALTH_MIN_CALLS: z.coerce.number().int().min(1).default(20),
 });
 
 export interface EdgeConfig {
@@ -31,6 +41,11 @@ export interface EdgeConfig {
   readonly models: readonly string[];
   readonly deviceName: string;
   readonly upstreamTimeoutMs: number;
+  readonly pollMs: number | undefined;
+  readonly backoffMaxMs: number;
+  readonly outboxMaxBytes: number;
+  readonly cacheMaxBytes: number;
+  readonly healthMinCalls: number;
 }
 
 export function loadEdgeConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): EdgeConfig {
@@ -65,5 +80,10 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
     models: Object.freeze(models),
     deviceName: e.EDGE_DEVICE_NAME ?? hostname(),
     upstreamTimeoutMs: e.EDGE_UPSTREAM_TIMEOUT_MS,
+    pollMs: e.EDGE_POLL_MS,
+    backoffMaxMs: e.EDGE_BACKOFF_MAX_MS,
+    outboxMaxBytes: e.EDGE_OUTBOX_MAX_BYTES,
+    cacheMaxBytes: e.EDGE_CACHE_MAX_BYTES,
+    healthMinCalls: e.EDGE_HEALTH_MIN_CALLS,
   });
 }

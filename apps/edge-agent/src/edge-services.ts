@@ -5,6 +5,7 @@ import { detectSpeech, type Feeds, type VadRun } from '@lepton/runtime';
 import type { LocalModel, LocalModels, Log } from './local-models';
 import type { Upstream } from './upstream';
 import { ReplayableSource } from './replayable-source';
+import type { NewEvent } from './outbox';
 
 /** How much of a streamed upload is kept for forwarding after a local failure (larger uploads are not retried). */
 export const REPLAY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -14,7 +15,21 @@ export const REPLAY_LIMIT_BYTES = 16 * 1024 * 1024;
  * `answeredBy: 'edge'`; otherwise (model not pulled, failed to load, or failed on this request for a reason that
  * is not the caller's fault) forward to the server, whose answer says `answeredBy: 'server'`.
  */
-export function createEdgeServices(local: LocalModels, upstream: Upstream, log: Log): LeptonServices {
+export function createEdgeServices(local: LocalModels, upstream: Upstream, log: Log, event: (e: NewEvent) => void = () => undefined): LeptonServices {
+  /** One telemetry event per answered (or failed) call: latency, which path answered, the version. */
+  async function observed<T extends { answeredBy: string; version: string }>(model: string, call: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      const out = await call();
+      event({ kind: 'infer', model, version: out.version, latencyMs: performance.now() - t0, ok: true, answeredBy: out.answeredBy === 'server' ? 'server' : 'edge' });
+      return out;
+    } catch (err) {
+      const code = isLeptonError(err) ? err.code : 'INTERNAL';
+      event({ kind: 'infer', model, latencyMs: performance.now() - t0, ok: false, code, message: (err as Error).message?.slice(0, 500) });
+      throw err;
+    }
+  }
+
   const models: ModelService = {
     async list() {
       const cached = local.records();
@@ -39,7 +54,7 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
     const m = local.get(model);
     if (!m) return forward(fallback, local.problem(model)?.message ?? `model ${model} is not pulled by this agent`);
     try {
-      return await run(m);
+      return await local.track(m, () => run(m), isCallerFault);
     } catch (err) {
       if (isCallerFault(err)) throw err;
       log('local.failed', { model, message: (err as Error).message });
@@ -62,7 +77,7 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
 
   const inference: InferenceService = {
     infer: (req) =>
-      localOrForward(
+      observed(req.model, () => localOrForward(
         req.model,
         async (m) => {
           if (req.version !== undefined && req.version !== m.record.version) throw versionMismatch(req.model, req.version);
@@ -87,21 +102,26 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
           };
         },
         () => upstream.infer(req),
-      ),
+      )),
     vadDetect: (req) =>
-      localOrForward(
-        req.model,
-        (m) => runVad(m, req, req.wav),
-        () => upstream.vadDetect(req),
+      observed(req.model, () =>
+        localOrForward(
+          req.model,
+          (m) => runVad(m, req, req.wav),
+          () => upstream.vadDetect(req),
+        ),
       ),
-    vadDetectStream: async (req) => {
+    vadDetectStream: (req) => observed(req.model, () => vadStream(req)),
+  };
+
+  async function vadStream(req: VadDetectCall & { audio: AsyncIterable<Uint8Array> }): Promise<VadResult> {
       const m = local.get(req.model);
       const missing = () => local.problem(req.model)?.message ?? `model ${req.model} is not pulled by this agent`;
       if (!m) return forward(() => upstream.vadDetectStream(req), missing());
       // The upload can be read once; keep its start so a local failure can still be forwarded (small files).
       const source = new ReplayableSource(req.audio, REPLAY_LIMIT_BYTES);
       try {
-        return await runVad(m, req, source.first());
+        return await local.track(m, () => runVad(m, req, source.first()), isCallerFault);
       } catch (err) {
         if (isCallerFault(err)) throw err;
         const again = source.replay();
@@ -109,8 +129,7 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
         log('local.failed', { model: req.model, message: (err as Error).message });
         return forward(() => upstream.vadDetectStream({ ...req, audio: again }), (err as Error).message);
       }
-    },
-  };
+  }
 
   return { platform: 'edge', models, inference };
 }

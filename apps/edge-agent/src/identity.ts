@@ -10,6 +10,8 @@ const IdentitySchema = z.object({
   credential: z.string().min(1),
   serverUrl: z.string().min(1),
   enrolledAt: z.string(),
+  /** The server's signing key, pinned at enrollment: only what it signed is installed. */
+  serverKey: z.object({ keyId: z.string(), publicKey: z.string() }).optional(),
 });
 export type Identity = z.infer<typeof IdentitySchema>;
 

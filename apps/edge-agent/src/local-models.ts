@@ -1,8 +1,11 @@
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
-import type { ModelRecord, Variant } from '@lepton/contracts';
+import type { Assignment, DeviceReport, ModelRecord } from '@lepton/contracts';
 import { createPredictor, type OrtModule, type Predictor } from '@lepton/runtime';
-import type { ModelCache, LoadedModel } from './model-cache';
+import type { CacheEntry, LoadedModel, ModelCache } from './model-cache';
 import type { Upstream } from './upstream';
+import type { SignatureVerifier } from './signature';
+import type { NewEvent } from './outbox';
+import { downloadVariant } from './download';
 
 export interface LocalModel {
   record: ModelRecord;
@@ -10,25 +13,49 @@ export interface LocalModel {
   predictor: Predictor;
   /** Where the bytes came from on this start: freshly downloaded, or the verified cache. */
   origin: 'download' | 'cache';
+  deploymentId: string | undefined;
+}
+
+interface Slot extends LocalModel {
+  inflight: number;
+  retired: boolean;
+  calls: number;
+  errors: number;
+  threshold: number;
+  healthy: boolean;
 }
 
 export type Log = (event: string, fields: Record<string, unknown>) => void;
 
+export interface LocalModelsDeps {
+  cache: ModelCache;
+  upstream: Upstream;
+  verifier: SignatureVerifier;
+  ort: OrtModule;
+  log: Log;
+  event: (e: NewEvent) => void;
+  /** Local calls before a new version's error rate is judged (healthy, or rolled back). */
+  healthMinCalls: number;
+}
+
+const REFUSALS = new Set(['SIGNATURE_INVALID', 'ARTIFACT_DIGEST_MISMATCH']);
+
 /**
- * The models this agent runs itself. `sync` brings each configured model up to the server's current version
- * (download, verify, cache) or, when the server cannot be reached, loads the verified cache. A model that fails
- * is remembered with its error and left out, so requests for it are forwarded to the server instead.
+ * The models this agent runs itself. `apply` brings them to what the server assigned (verify the signature,
+ * download resumably, verify digest, cache, load, hot swap); `loadCached` serves the verified cache when the
+ * server is unreachable. A version that fails to load, or whose local error rate passes its deployment's
+ * threshold, is rolled back to the previous one and reported. In-flight requests finish on the predictor they
+ * started on: a replaced predictor is released only once its last request is done.
  */
 export class LocalModels {
-  private readonly models = new Map<string, LocalModel>();
+  private readonly models = new Map<string, Slot>();
   private readonly problems = new Map<string, LeptonError>();
+  /** Deployments that failed here; not retried (the server stops assigning them too). */
+  private readonly failed = new Set<string>();
+  /** Reports waiting to reach the server (sent by the sync loop; the server keeps the latest state). */
+  reports: DeviceReport[] = [];
 
-  constructor(
-    private readonly cache: ModelCache,
-    private readonly upstream: Upstream,
-    private readonly ort: OrtModule,
-    private readonly log: Log,
-  ) {}
+  constructor(private readonly d: LocalModelsDeps) {}
 
   get(id: string): LocalModel | undefined {
     return this.models.get(id);
@@ -42,77 +69,186 @@ export class LocalModels {
     return [...this.models.values()].map((m) => m.record);
   }
 
-  async sync(ids: readonly string[]): Promise<void> {
+  /** Server unreachable: run what the cache holds, verified (current, else previous). */
+  async loadCached(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
+      if (this.models.has(id)) continue;
       try {
-        const loaded = await this.fetchOrLoad(id);
-        await this.activate(id, loaded.model, loaded.origin);
+        await this.activate(await this.d.cache.load(id), 'cache');
         this.problems.delete(id);
       } catch (err) {
-        const e = isLeptonError(err) ? err : new LeptonError('INTERNAL', `model ${id}: ${String(err)}`);
-        this.problems.set(id, e);
-        this.log('model.unavailable', { model: id, code: e.code, message: e.message });
+        this.setProblem(id, err);
       }
     }
   }
 
-  private async fetchOrLoad(id: string): Promise<{ model: LoadedModel; origin: LocalModel['origin'] }> {
-    let record: ModelRecord;
-    try {
-      record = await this.upstream.getModel(id);
-    } catch (err) {
-      if (!isLeptonError(err) || err.code !== 'UPSTREAM_UNAVAILABLE') throw err;
-      this.log('server.unreachable', { model: id, message: err.message });
-      return { model: await this.cache.load(id), origin: 'cache' };
-    }
-    const variant = pickVariant(record);
-    const state = await this.cache.state(id);
-    if (state?.current.sha256 === variant.sha256) {
+  /** Bring the configured models to the server's assignments. */
+  async apply(assignments: Assignment[], ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const a = assignments.find((x) => x.model === id);
+      const slot = this.models.get(id);
+      if (!a) {
+        if (!slot) this.setProblem(id, new LeptonError('ARTIFACT_NOT_FOUND', `model ${id} is not deployed to this device`));
+        continue;
+      }
+      if (slot && slot.sha256 === a.signed.payload.sha256 && slot.record.version === a.version) {
+        slot.threshold = a.errorRateThreshold;
+        if (slot.deploymentId !== a.deploymentId) {
+          slot.deploymentId = a.deploymentId;
+          this.report(a, 'installed');
+        }
+        continue;
+      }
+      if (this.failed.has(a.deploymentId)) continue;
       try {
-        return { model: await this.cache.loadEntry(id, state.current), origin: 'cache' };
+        await this.install(a);
+        this.problems.delete(id);
       } catch (err) {
-        this.log('cache.invalid', { model: id, message: (err as Error).message });
-      }
-    }
-    try {
-      const { body } = await this.upstream.fetchArtifact(id, record.version, variant.precision);
-      const model = await this.cache.store(record, variant, body);
-      this.log('model.downloaded', { model: id, version: record.version, sha256: variant.sha256, bytes: model.entry.size });
-      return { model, origin: 'download' };
-    } catch (err) {
-      // A failed or tampered download must not take away a model that still verifies on disk.
-      this.log('download.failed', { model: id, message: (err as Error).message });
-      try {
-        return { model: await this.cache.load(id), origin: 'cache' };
-      } catch {
-        throw err;
+        await this.installFailed(id, a, err);
       }
     }
   }
 
-  private async activate(id: string, loaded: LoadedModel, origin: LocalModel['origin']): Promise<void> {
+  private async install(a: Assignment): Promise<void> {
+    const id = a.model;
+    this.d.verifier.verify(a.signed, { model: id, version: a.version });
+    const record = await this.d.upstream.getModel(id, a.version);
+    this.d.verifier.checkManifest(a.signed, record);
+    const state = await this.d.cache.state(id);
+    let origin: LocalModel['origin'] = 'cache';
+    let entry: CacheEntry | undefined =
+      state?.current.sha256 === a.signed.payload.sha256 && state.current.version === a.version ? state.current : undefined;
+    let loaded: LoadedModel | undefined;
+    if (entry) {
+      loaded = await this.d.cache.loadEntry(id, entry).catch((err: unknown) => {
+        this.d.log('cache.invalid', { model: id, message: (err as Error).message });
+        return undefined;
+      });
+    }
+    if (!loaded) {
+      const res = await downloadVariant(this.d.upstream, a.signed.payload, this.d.cache.modelDir(id));
+      entry = await this.d.cache.commit(record, a.signed, a.deploymentId);
+      this.d.log('model.downloaded', { model: id, version: a.version, sha256: entry.sha256, bytes: res.fetched, resumedFrom: res.resumedFrom });
+      loaded = await this.d.cache.loadEntry(id, entry);
+      origin = 'download';
+    }
+    await this.activate(loaded, origin, a);
+    this.report(a, 'installed');
+    this.d.event({ kind: 'install', model: id, version: a.version, ok: true });
+  }
+
+  private async installFailed(id: string, a: Assignment, err: unknown): Promise<void> {
+    const e = isLeptonError(err) ? err : new LeptonError('INTERNAL', `model ${id}: ${String(err)}`);
+    if (REFUSALS.has(e.code)) {
+      // Tampered artifact or manifest, or a foreign key: refuse it, say so, keep what verifies.
+      this.d.log('artifact.refused', { model: id, version: a.version, code: e.code, message: e.message });
+      this.d.event({ kind: 'refused', model: id, version: a.version, ok: false, code: e.code, message: e.message });
+    } else if (e.code === 'MODEL_LOAD_FAILED') {
+      await this.rollback(id, a, `version ${a.version} failed to load: ${e.message}`, 'rolled-back');
+      return;
+    } else {
+      this.d.log('download.failed', { model: id, code: e.code, message: e.message });
+    }
+    if (!this.models.has(id)) {
+      await this.loadCached([id]);
+      if (!this.models.has(id)) this.setProblem(id, e);
+    }
+  }
+
+  /** Back to the previous cached version, and tell the server (it may halt the rollout). */
+  private async rollback(id: string, a: Assignment, why: string, state: 'failed' | 'rolled-back'): Promise<void> {
+    this.failed.add(a.deploymentId);
+    this.d.log('model.rollback', { model: id, version: a.version, message: why });
+    const current = this.models.get(id);
+    const cachedState = await this.d.cache.state(id);
+    if (cachedState?.current.version === a.version) await this.d.cache.rollback(id);
+    if (!current || current.record.version === a.version) {
+      try {
+        await this.activate(await this.d.cache.load(id), 'cache');
+      } catch (err) {
+        this.setProblem(id, err);
+      }
+    }
+    this.report(a, state, why);
+    this.d.event({ kind: 'rollback', model: id, version: a.version, ok: false, message: why });
+  }
+
+  /** Run `fn` on a local model, counting it in-flight (hot swap waits) and toward the version's health. */
+  async track<T>(m: LocalModel, fn: () => Promise<T>, isCallerFault: (err: unknown) => boolean): Promise<T> {
+    const slot = m as Slot;
+    slot.inflight += 1;
+    try {
+      const out = await fn();
+      slot.calls += 1;
+      return out;
+    } catch (err) {
+      if (!isCallerFault(err)) {
+        slot.calls += 1;
+        slot.errors += 1;
+      }
+      throw err;
+    } finally {
+      slot.inflight -= 1;
+      if (slot.retired && slot.inflight === 0) void slot.predictor.release();
+      this.judge(slot);
+    }
+  }
+
+  private judge(slot: Slot): void {
+    if (slot.retired || slot.calls < this.d.healthMinCalls || slot.deploymentId === undefined) return;
+    const rate = slot.errors / slot.calls;
+    const a = { deploymentId: slot.deploymentId, model: slot.record.id, version: slot.record.version };
+    if (rate > slot.threshold) {
+      slot.retired = true;
+      void this.rollback(slot.record.id, a as Assignment, `error rate ${(rate * 100).toFixed(0)}% over ${slot.calls} calls passed ${(slot.threshold * 100).toFixed(0)}%`, 'failed');
+    } else if (!slot.healthy) {
+      slot.healthy = true;
+      this.report(a as Assignment, 'healthy');
+    }
+  }
+
+  private async activate(loaded: LoadedModel, origin: LocalModel['origin'], a?: Assignment): Promise<void> {
+    const id = loaded.entry.record.id;
     let predictor: Predictor;
     try {
-      predictor = await createPredictor({ manifest: loaded.entry.record.manifest, model: loaded.bytes, ort: this.ort });
+      predictor = await createPredictor({ manifest: loaded.entry.record.manifest, model: loaded.bytes, ort: this.d.ort });
     } catch (err) {
-      throw isLeptonError(err) ? err : new LeptonError('MODEL_LOAD_FAILED', `model ${id}@${loaded.entry.version} failed to load: ${String(err)}`);
+      throw new LeptonError('MODEL_LOAD_FAILED', `model ${id}@${loaded.entry.version} failed to load: ${(err as Error).message ?? String(err)}`);
     }
     const old = this.models.get(id);
-    this.models.set(id, { record: loaded.entry.record, sha256: loaded.entry.sha256, predictor, origin });
-    if (old) await old.predictor.release();
-    this.log('model.ready', { model: id, version: loaded.entry.version, sha256: loaded.entry.sha256, origin });
+    this.models.set(id, {
+      record: loaded.entry.record,
+      sha256: loaded.entry.sha256,
+      predictor,
+      origin,
+      deploymentId: a?.deploymentId ?? loaded.entry.deploymentId,
+      inflight: 0,
+      retired: false,
+      calls: 0,
+      errors: 0,
+      threshold: a?.errorRateThreshold ?? 1,
+      healthy: false,
+    });
+    if (old) {
+      old.retired = true;
+      if (old.inflight === 0) await old.predictor.release();
+    }
+    this.d.log('model.ready', { model: id, version: loaded.entry.version, sha256: loaded.entry.sha256, origin });
+  }
+
+  private report(a: Pick<Assignment, 'deploymentId' | 'model' | 'version'>, state: DeviceReport['state'], message?: string): void {
+    this.reports = this.reports.filter((r) => r.deploymentId !== a.deploymentId);
+    this.reports.push({ deploymentId: a.deploymentId, model: a.model, version: a.version, state, ...(message ? { message: message.slice(0, 2000) } : {}) });
+  }
+
+  private setProblem(id: string, err: unknown): void {
+    const e = isLeptonError(err) ? err : new LeptonError('INTERNAL', `model ${id}: ${String(err)}`);
+    this.problems.set(id, e);
+    this.d.log('model.unavailable', { model: id, code: e.code, message: e.message });
   }
 
   async release(): Promise<void> {
     for (const m of this.models.values()) await m.predictor.release();
     this.models.clear();
   }
-}
-
-/** The variant an edge device runs: one built for edge, else one for any target, else the first. */
-export function pickVariant(record: ModelRecord): Variant {
-  const v =
-    record.variants.find((x) => x.target === 'edge') ?? record.variants.find((x) => x.target === 'any') ?? record.variants[0];
-  if (!v) throw new LeptonError('ARTIFACT_NOT_FOUND', `model ${record.id}@${record.version} has no variants to download`);
-  return v;
 }

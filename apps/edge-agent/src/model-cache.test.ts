@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import type { ModelRecord } from '@lepton/contracts';
 import { SILERO_VAD_V5_MANIFEST } from '@lepton/runtime';
 import { bundledModelPath } from '@lepton/node-platform';
 import { ModelCache } from './model-cache';
+import { SignatureVerifier } from './signature';
+import { TestSigner } from '../test/signing';
 
 // Real bytes: the bundled Silero VAD v5 model, and a second "version" that differs by its last byte.
 const v1 = new Uint8Array(readFileSync(bundledModelPath('silero-vad-v5')));
@@ -26,75 +28,101 @@ function record(version: string, bytes: Uint8Array): ModelRecord {
   };
 }
 
-async function* chunks(bytes: Uint8Array, size = 65_536): AsyncIterable<Uint8Array> {
-  for (let i = 0; i < bytes.byteLength; i += size) yield bytes.subarray(i, i + size);
+const signer = new TestSigner();
+const ID = 'silero-vad-v5';
+
+/** What a finished download leaves: the artifact at its content address, then commit. */
+async function put(c: ModelCache, version: string, bytes: Uint8Array) {
+  const r = record(version, bytes);
+  mkdirSync(c.modelDir(ID), { recursive: true });
+  writeFileSync(c.artifactPath(ID, sha(bytes)), bytes);
+  return c.commit(r, signer.signRecord(r), `dep-${version}`);
 }
 
 const dirs: string[] = [];
 function cache(): ModelCache {
   const dir = mkdtempSync(join(tmpdir(), 'lepton-cache-'));
   dirs.push(dir);
-  return new ModelCache(dir);
+  return new ModelCache(dir, new SignatureVerifier(signer.pinned));
 }
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 describe('ModelCache', () => {
-  it('stores a verified artifact under its digest and loads it back byte for byte', async () => {
+  it('commits a verified artifact and loads it back byte for byte', async () => {
     const c = cache();
-    const stored = await c.store(record('1', v1), { id: 'fp32', sha256: sha(v1) }, chunks(v1));
-    expect(stored.entry.sha256).toBe(sha(v1));
-    expect(stored.entry.size).toBe(v1.byteLength);
-    expect(sha(readFileSync(c.artifactPath('silero-vad-v5', sha(v1))))).toBe(sha(v1));
-    const loaded = await c.load('silero-vad-v5');
+    const entry = await put(c, '1', v1);
+    expect(entry).toMatchObject({ sha256: sha(v1), size: v1.byteLength, version: '1', deploymentId: 'dep-1' });
+    const loaded = await c.load(ID);
     expect(Buffer.compare(loaded.bytes, v1)).toBe(0);
-    expect(loaded.entry.record.version).toBe('1');
     expect((await c.records()).map((r) => r.version)).toEqual(['1']);
   });
 
-  it('discards a download whose digest does not match and leaves the cache as it was', async () => {
-    const c = cache();
-    await c.store(record('1', v1), { id: 'fp32', sha256: sha(v1) }, chunks(v1));
-    const err = await c.store(record('2', v2), { id: 'fp32', sha256: sha(v1).replace(/^./, (x) => (x === '0' ? '1' : '0')) }, chunks(v2)).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'ARTIFACT_DIGEST_MISMATCH' });
-    expect((err as Error).message).toContain(sha(v2));
-    expect(readdirSync(c.modelDir('silero-vad-v5')).sort()).toEqual([`${sha(v1)}.onnx`, 'state.json'].sort());
-    expect((await c.load('silero-vad-v5')).entry.version).toBe('1');
-  });
-
-  it('keeps the previous version on update and drops the one before it', async () => {
+  it('keeps the previous version on update, drops the one before it, and rolls back to it', async () => {
     const c = cache();
     const v3 = v1.slice();
     v3[0]! ^= 0x01;
-    await c.store(record('1', v1), { id: 'fp32', sha256: sha(v1) }, chunks(v1));
-    await c.store(record('2', v2), { id: 'fp32', sha256: sha(v2) }, chunks(v2));
-    let state = await c.state('silero-vad-v5');
-    expect([state?.current.version, state?.previous?.version]).toEqual(['2', '1']);
-    await c.store(record('3', v3), { id: 'fp32', sha256: sha(v3) }, chunks(v3));
-    state = await c.state('silero-vad-v5');
-    expect([state?.current.version, state?.previous?.version]).toEqual(['3', '2']);
-    expect(existsSync(c.artifactPath('silero-vad-v5', sha(v1)))).toBe(false);
+    await put(c, '1', v1);
+    await put(c, '2', v2);
+    expect([(await c.state(ID))?.current.version, (await c.state(ID))?.previous?.version]).toEqual(['2', '1']);
+    await put(c, '3', v3);
+    expect([(await c.state(ID))?.current.version, (await c.state(ID))?.previous?.version]).toEqual(['3', '2']);
+    expect(existsSync(c.artifactPath(ID, sha(v1)))).toBe(false);
+    expect((await c.rollback(ID))?.version).toBe('2');
+    expect((await c.state(ID))?.previous).toBeUndefined();
+    expect(existsSync(c.artifactPath(ID, sha(v3)))).toBe(false);
+    expect(Buffer.compare((await c.load(ID)).bytes, v2)).toBe(0);
   });
 
   it('deletes a corrupt current artifact and falls back to the previous version', async () => {
     const c = cache();
-    await c.store(record('1', v1), { id: 'fp32', sha256: sha(v1) }, chunks(v1));
-    await c.store(record('2', v2), { id: 'fp32', sha256: sha(v2) }, chunks(v2));
-    const path = c.artifactPath('silero-vad-v5', sha(v2));
+    await put(c, '1', v1);
+    await put(c, '2', v2);
+    const path = c.artifactPath(ID, sha(v2));
     writeFileSync(path, v1.subarray(0, 100));
-    const loaded = await c.load('silero-vad-v5');
+    const loaded = await c.load(ID);
     expect(loaded.entry.version).toBe('1');
-    expect(Buffer.compare(loaded.bytes, v1)).toBe(0);
     expect(existsSync(path)).toBe(false);
   });
 
   it('reports ARTIFACT_DIGEST_MISMATCH naming both digests when nothing verifies', async () => {
     const c = cache();
-    await c.store(record('1', v1), { id: 'fp32', sha256: sha(v1) }, chunks(v1));
-    writeFileSync(c.artifactPath('silero-vad-v5', sha(v1)), v2);
-    const err = await c.load('silero-vad-v5').catch((e: unknown) => e);
+    await put(c, '1', v1);
+    writeFileSync(c.artifactPath(ID, sha(v1)), v2);
+    const err = await c.load(ID).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ARTIFACT_DIGEST_MISMATCH', details: { expected: sha(v1), actual: sha(v2) } });
+  });
+
+  it('refuses a cache entry whose manifest or signed payload was edited on disk, or that another key signed', async () => {
+    const c = cache();
+    await put(c, '1', v1);
+    const file = join(c.modelDir(ID), 'state.json');
+    const original = readFileSync(file, 'utf8');
+    const state = JSON.parse(original);
+    state.current.record.manifest.postprocess = [];
+    writeFileSync(file, JSON.stringify(state));
+    expect(await c.load(ID).catch((e: unknown) => e)).toMatchObject({ code: 'SIGNATURE_INVALID' });
+    const edited = JSON.parse(original);
+    edited.current.signed.payload.size += 1;
+    writeFileSync(file, JSON.stringify(edited));
+    expect(await c.load(ID).catch((e: unknown) => e)).toMatchObject({ code: 'SIGNATURE_INVALID' });
+    const foreign = JSON.parse(original);
+    foreign.current.signed = new TestSigner().signRecord(record('1', v1), signer.keyId);
+    writeFileSync(file, JSON.stringify(foreign));
+    expect(await c.load(ID).catch((e: unknown) => e)).toMatchObject({ code: 'SIGNATURE_INVALID' });
+  });
+
+  it('evicts previous versions first, then models not kept, never a kept current version', async () => {
+    const c = cache();
+    await put(c, '1', v1);
+    await put(c, '2', v2);
+    expect(await c.evict(v1.byteLength * 2, new Set([ID]))).toEqual([]);
+    expect(await c.evict(v1.byteLength, new Set([ID]))).toEqual([c.artifactPath(ID, sha(v1))]);
+    expect((await c.state(ID))?.previous).toBeUndefined();
+    expect(await c.evict(1, new Set([ID]))).toEqual([]);
+    expect(await c.evict(1, new Set())).toEqual([c.artifactPath(ID, sha(v2))]);
+    expect(await c.state(ID)).toBeUndefined();
   });
 
   it('says ARTIFACT_NOT_FOUND for a model it never cached', async () => {

@@ -68,12 +68,18 @@ export function spawnListening(entry: string, pattern: string, env: Record<strin
   });
 }
 
-export function spawnServer(env: { dataDir: string; token: string; port?: number }): Promise<Proc> {
+/** The admin key test servers accept (LEPTON_ADMIN_KEY). */
+export const ADMIN_KEY = 'edge-tests-admin-key';
+
+export function spawnServer(env: { dataDir: string; token: string; port?: number; pollMs?: number }): Promise<Proc> {
   return spawnListening('apps/server/src/main.ts', 'Lepton server listening on', {
     PORT: String(env.port ?? 0),
     HOST: '127.0.0.1',
     LEPTON_DATA_DIR: env.dataDir,
     LEPTON_ENROLL_TOKEN: env.token,
+    LEPTON_ADMIN_KEY: ADMIN_KEY,
+    LEPTON_LOG_LEVEL: 'warn',
+    ...(env.pollMs !== undefined ? { LEPTON_DEVICE_POLL_MS: String(env.pollMs) } : {}),
   });
 }
 
@@ -83,6 +89,8 @@ export interface AgentEnv {
   token?: string;
   /** Comma-separated model ids (default: the agent's default, silero-vad-v5). */
   models?: string;
+  /** Extra variables (EDGE_POLL_MS, EDGE_BACKOFF_MAX_MS, ...). */
+  extra?: Record<string, string>;
 }
 
 export function agentEnv(env: AgentEnv): Record<string, string> {
@@ -94,6 +102,7 @@ export function agentEnv(env: AgentEnv): Record<string, string> {
     EDGE_DATA_DIR: env.dataDir,
     LEPTON_ENROLL_TOKEN: env.token ?? '',
     EDGE_UPSTREAM_TIMEOUT_MS: '5000',
+    ...env.extra,
   };
 }
 

@@ -5,3 +5,5 @@ export { ArtifactStore, type StoredArtifact } from './registry/artifact-store';
 export { ModelRegistry, type VariantInput } from './registry/model-registry';
 export { DeviceRegistry, sha256Hex } from './devices/device-registry';
 export { ServerInference } from './inference/server-inference';
+export { ServerParity, withParity } from './parity/parity-service';
+export { HeadlessBrowser, CHROMIUM_PATH, type BrowserRunRequest } from './parity/headless-browser';

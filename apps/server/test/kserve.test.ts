@@ -166,7 +166,7 @@ describe('KServe v2 infer', () => {
       expect(res.status).toBe(200);
       return Array.from((await readBinary(res)).binary);
     };
-    const alone = [];
+    const alone: number[][] = [];
     for (let k = 0; k < 8; k++) alone.push(await one(k));
     const together = await Promise.all(Array.from({ length: 48 }, (_, i) => one(i % 8)));
     together.forEach((bytes, i) => expect(bytes).toEqual(alone[i % 8]));

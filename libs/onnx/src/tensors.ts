@@ -71,6 +71,28 @@ export function readFloat32(t: TensorProto): Float32Array {
   throw new LeptonError('TENSOR_DTYPE_MISMATCH', `tensor ${JSON.stringify(t.name ?? '')} is ${onnxTypeName(t.dataType)}; expected float32 or float16`);
 }
 
+/**
+ * Visit a float32 tensor's values in blocks of at most `block` values: views on the model bytes when they are
+ * 4-byte aligned, else copies of one block at a time, so an unaligned tensor never costs a second full-size copy.
+ */
+export function forEachFloat32Block(t: TensorProto, block: number, fn: (values: Float32Array, start: number) => void): void {
+  const raw = t.rawData;
+  const n = elementCount(t);
+  if (t.dataType !== OnnxType.FLOAT || !raw || raw.length === 0 || raw.byteOffset % 4 === 0) {
+    const all = readFloat32(t);
+    for (let start = 0; start < n; start += block) fn(all.subarray(start, Math.min(n, start + block)), start);
+    return;
+  }
+  if (raw.length !== n * 4) badLength(t, raw.length, n * 4);
+  const scratch = new Float32Array(Math.min(block, n));
+  const bytes = new Uint8Array(scratch.buffer);
+  for (let start = 0; start < n; start += block) {
+    const len = Math.min(block, n - start);
+    bytes.set(raw.subarray(start * 4, (start + len) * 4));
+    fn(scratch.subarray(0, len), start);
+  }
+}
+
 /** The values of an int64/int32 tensor as numbers (small shape-like tensors only). */
 export function readIntegers(t: TensorProto): number[] {
   if (isExternal(t)) notLoaded(t);

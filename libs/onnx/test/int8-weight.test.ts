@@ -100,3 +100,54 @@ describe('int8-weight: values', () => {
     expect(q.bytesAfter).toBe(8 * 3 * 9 + 8 * 4 + 8);
   });
 });
+
+describe('int8-weight: LSTM', () => {
+  // X [seq 4, batch 1, input 8], hidden 16: W [1, 64, 8], R [1, 64, 16], B [1, 128].
+  const lstm = bytes(
+    model(
+      graph(
+        [node('LSTM', ['X', 'W', 'R', 'B'], ['Y'], [{ name: 'hidden_size', type: 2, i: 16, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] }])],
+        [['X', 1, [4, 1, 8]]],
+        [['Y', 1, [4, 1, 1, 16]]],
+        [f32('W', [1, 64, 8], randomFloats(512, 41, 0.4)), f32('R', [1, 64, 16], randomFloats(1024, 42, 0.4)), f32('B', [1, 128], randomFloats(128, 43, 0.1))],
+      ),
+    ),
+  );
+
+  it('quantizes W and R per gate row (axis 1) and keeps outputs close', async () => {
+    const r = quantizeWeightsInt8(lstm);
+    const byName = Object.fromEntries(r.report.quantized.map((q) => [q.name, q]));
+    expect(byName.W).toMatchObject({ axis: 1, scales: 64 });
+    expect(byName.R).toMatchObject({ axis: 1, scales: 64 });
+    expect(byName.B).toBeUndefined(); // 128 values, not a weight input: below the 256-value floor
+    const x = { X: tensor(randomFloats(32, 44), [4, 1, 8]) };
+    const [a, b] = [await run(lstm, x), await run(r.model, x)];
+    expect(maxAbsDiff(a.Y!, b.Y!)).toBeLessThan(0.01);
+    if (hasChecker) expect(checkModels({ lstm: r.model })).toEqual({ lstm: '' });
+  });
+});
+
+describe('int8-weight: opset', () => {
+  it('raises opset 8 to 13 for per-channel scales when no op changed meaning in between', () => {
+    const m = bytes(model(graph([node('MatMul', ['X', 'W'], ['Y'])], [['X', 1, [1, 32]]], [['Y', 1, [1, 8]]], [f32('W', [32, 8], randomFloats(256, 3))]), 8, 3));
+    const r = quantizeWeightsInt8(m);
+    expect([r.report.opsetBefore, r.report.opsetAfter]).toEqual([8, 13]);
+    expect(int64(decodeModel(r.model).irVersion)).toBe(7);
+  });
+
+  it('keeps opset 11 and falls back to per-tensor scales when Softmax (changed at 13) is present, and says so', async () => {
+    const m = bytes(model(graph([node('MatMul', ['X', 'W'], ['A']), node('Softmax', ['A'], ['Y'])], [['X', 1, [1, 32]]], [['Y', 1, [1, 8]]], [f32('W', [32, 8], randomFloats(256, 3))]), 11, 6));
+    const r = quantizeWeightsInt8(m);
+    expect(r.report.opsetAfter).toBe(11);
+    expect(r.report.quantized[0]!.axis).toBeNull();
+    expect(r.report.notes[0]).toMatch(/per-channel scales need opset 13; kept opset 11 .* Softmax/);
+    const x = { X: tensor(randomFloats(32, 4), [1, 32]) };
+    expect(maxAbsDiff((await run(m, x)).Y!, (await run(r.model, x)).Y!)).toBeLessThan(0.01);
+  });
+
+  it('reads a Node Buffer sliced from a shared pool correctly (views honour byteOffset)', () => {
+    const m = matmulModel(2, 24, 12);
+    const pooled = Buffer.concat([Buffer.alloc(3), Buffer.from(m)]).subarray(3);
+    expect(quantizeWeightsInt8(pooled).report.quantized[0]!.maxAbsError).toBeLessThan(0.01);
+  });
+});

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkExternalLocation, decodeModel, decodeTensorProto, encodeModel, quantizeWeightsInt8, readModel, tensorDims, writeModel, type TensorProto } from '../src';
@@ -56,6 +56,25 @@ describe.skipIf(!hasSuite)('round trip on the ONNX backend conformance models (D
       expect(Buffer.compare(encodeModel(decodeModel(again)), again)).toBe(0);
     });
   }
+});
+
+describe.skipIf(!hasSuite)('byte-identical round trip', () => {
+  it('decode + encode reproduces every model of the backend suite byte for byte', () => {
+    const root = join(SUITE, '..');
+    const differ: string[] = [];
+    let count = 0;
+    for (const kind of readdirSync(root)) {
+      for (const t of readdirSync(join(root, kind))) {
+        const path = join(root, kind, t, 'model.onnx');
+        if (!existsSync(path)) continue;
+        const b = new Uint8Array(readFileSync(path));
+        if (Buffer.compare(encodeModel(decodeModel(b)), b) !== 0) differ.push(`${kind}/${t}`);
+        count++;
+      }
+    }
+    expect(count).toBeGreaterThan(1000);
+    expect(differ).toEqual([]);
+  });
 });
 
 describe('preserving what a pass does not change', () => {

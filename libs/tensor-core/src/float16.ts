@@ -11,13 +11,22 @@
  * Caveat, measured: onnxruntime keeps NaN payloads only in its vectorised (F16C) body; tensors shorter than 8 and
  * the last few elements go through a scalar path that gives 0x7e00 / 0xfe00 for every NaN. We follow the body;
  * the two agree on every NaN that arithmetic produces (the default NaN has no payload).
+ * Speed: bulk conversions of SIMD_MIN or more elements run the WebAssembly SIMD kernels of float16-simd.ts
+ * (bit-identical; tests hold them to the plain loops here, which stay as reference and fallback).
  */
+
+import { narrowSimd, widenSimd } from './float16-simd';
+
+export { float16SimdAvailable, setFloat16SimdEnabled } from './float16-simd';
+
+/** Below this many elements the plain loops beat a WebAssembly call plus its two copies. */
+const SIMD_MIN = 16;
 
 // One shared scratch word: JS is single-threaded per isolate and no function here re-enters another.
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);
 
-/** float16 bits of a float32 bit pattern. */
+/** float16 bits of a float32 bit pattern (as an int32 or a uint32). */
 function f16FromF32Bits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const abs = bits & 0x7fffffff;
@@ -44,7 +53,7 @@ function f16FromF32Bits(bits: number): number {
   return sign | h;
 }
 
-/** bfloat16 bits of a float32 bit pattern. */
+/** bfloat16 bits of a float32 bit pattern (as an int32 or a uint32). */
 function bf16FromF32Bits(bits: number): number {
   if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) & 0x8000) | 0x7fc0;
   // Adding 0x7fff plus the lowest kept bit rounds half to even; overflow lands on the Infinity pattern.
@@ -87,30 +96,39 @@ function checkOut<T extends { length: number }>(out: T | undefined, n: number, m
   return out;
 }
 
-/** Bit patterns of `src` viewed as float32 words, without copying when it already is a Float32Array. */
-function float32Words(src: ArrayLike<number>): Uint32Array | undefined {
-  return src instanceof Float32Array ? new Uint32Array(src.buffer, src.byteOffset, src.length) : undefined;
+/**
+ * Bit patterns of `src` viewed as (signed) float32 words, without copying when it already is a Float32Array.
+ * Signed, because V8 keeps int32 lanes as integers but turns uint32 ones above 2^31 (every negative float) into
+ * doubles, halving the plain loops' speed.
+ */
+function float32Words(src: ArrayLike<number>): Int32Array | undefined {
+  return src instanceof Float32Array ? new Int32Array(src.buffer, src.byteOffset, src.length) : undefined;
 }
 
 /** float32 (or any numbers) -> float16 bit patterns, into `out` when given (it must be long enough). */
 export function float32ToFloat16Array(src: ArrayLike<number>, out?: Uint16Array): Uint16Array {
   const n = src.length;
   const dst = checkOut(out, n, (k) => new Uint16Array(k), 'float32ToFloat16Array');
+  if (n >= SIMD_MIN && src instanceof Float32Array && narrowSimd(src, dst, n, false)) return dst;
   const words = float32Words(src);
   if (words) for (let i = 0; i < n; i++) dst[i] = f16FromF32Bits(words[i]!);
   else for (let i = 0; i < n; i++) dst[i] = float32ToFloat16Bits(src[i]!);
   return dst;
 }
 
-let f16Table: Uint32Array | undefined;
+let f16Table: Int32Array | undefined;
 
-/** float32 bit patterns of all 65,536 float16 values, built on first use (256 KiB); NaN payloads shift up. */
-function float16Table(): Uint32Array {
+/**
+ * float32 bit patterns of all 65,536 float16 values, built on first use (256 KiB); NaN payloads shift up. Int32
+ * words (not float32 values, which could quiet a signalling NaN on the way through a JS number, nor uint32,
+ * which V8 handles as doubles above 2^31) keep the copy loop on integers.
+ */
+function float16Table(): Int32Array {
   if (!f16Table) {
-    f16Table = new Uint32Array(65536);
+    f16Table = new Int32Array(65536);
     for (let h = 0; h < 65536; h++) {
       const nan = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
-      f16Table[h] = nan ? (((h & 0x8000) << 16) | 0x7f800000 | ((h & 0x3ff) << 13)) >>> 0 : float32Bits(float16BitsToFloat32(h));
+      f16Table[h] = nan ? ((h & 0x8000) << 16) | 0x7f800000 | ((h & 0x3ff) << 13) : float32Bits(float16BitsToFloat32(h));
     }
   }
   return f16Table;
@@ -125,7 +143,8 @@ function float32Bits(x: number): number {
 export function float16ToFloat32Array(src: Uint16Array, out?: Float32Array): Float32Array {
   const n = src.length;
   const dst = checkOut(out, n, (k) => new Float32Array(k), 'float16ToFloat32Array');
-  const words = new Uint32Array(dst.buffer, dst.byteOffset, n);
+  if (n >= SIMD_MIN && widenSimd(src, dst, n, false)) return dst;
+  const words = new Int32Array(dst.buffer, dst.byteOffset, n);
   const table = float16Table();
   for (let i = 0; i < n; i++) words[i] = table[src[i]!]!;
   return dst;
@@ -135,6 +154,7 @@ export function float16ToFloat32Array(src: Uint16Array, out?: Float32Array): Flo
 export function float32ToBfloat16Array(src: ArrayLike<number>, out?: Uint16Array): Uint16Array {
   const n = src.length;
   const dst = checkOut(out, n, (k) => new Uint16Array(k), 'float32ToBfloat16Array');
+  if (n >= SIMD_MIN && src instanceof Float32Array && narrowSimd(src, dst, n, true)) return dst;
   const words = float32Words(src);
   if (words) for (let i = 0; i < n; i++) dst[i] = bf16FromF32Bits(words[i]!);
   else for (let i = 0; i < n; i++) dst[i] = float32ToBfloat16Bits(src[i]!);
@@ -145,7 +165,8 @@ export function float32ToBfloat16Array(src: ArrayLike<number>, out?: Uint16Array
 export function bfloat16ToFloat32Array(src: Uint16Array, out?: Float32Array): Float32Array {
   const n = src.length;
   const dst = checkOut(out, n, (k) => new Float32Array(k), 'bfloat16ToFloat32Array');
-  const words = new Uint32Array(dst.buffer, dst.byteOffset, n);
+  if (n >= SIMD_MIN && widenSimd(src, dst, n, true)) return dst;
+  const words = new Int32Array(dst.buffer, dst.byteOffset, n);
   for (let i = 0; i < n; i++) words[i] = src[i]! << 16;
   return dst;
 }

@@ -37,6 +37,8 @@ export interface ServerInferenceOptions {
   observer?: InferenceObserver;
 }
 
+const RECORD_TTL_MS = 2000;
+
 interface Loaded {
   predictor: Predictor;
   runner: ModelRunner;
@@ -51,6 +53,7 @@ interface Loaded {
 export class ServerInference implements InferenceService {
   private readonly loaded = new Map<string, Promise<Loaded>>();
   private readonly ready = new Map<string, Loaded>();
+  private readonly records = new Map<string, { record: ModelRecord; at: number }>();
 
   constructor(private readonly opts: ServerInferenceOptions) {}
 
@@ -77,7 +80,7 @@ export class ServerInference implements InferenceService {
     let model = '(unknown)';
     let version = '';
     try {
-      const record = await this.opts.registry.get(req.model, req.version);
+      const record = await this.record(req.model, req.version);
       model = record.id;
       version = record.version;
       const { runner } = await this.load(record);
@@ -142,6 +145,21 @@ export class ServerInference implements InferenceService {
       answeredBy: 'server',
       timings: { totalMs: performance.now() - t0, inferenceMs: run.inferenceMs },
     };
+  }
+
+  /**
+   * Registry lookups cost two SQL queries, more than a small model's run: the data plane keeps each answer for
+   * RECORD_TTL_MS, so a newly registered latest version is served within that time.
+   */
+  private async record(id: string, version: string | undefined): Promise<ModelRecord> {
+    const key = `${id}@${version ?? ''}`;
+    const now = performance.now();
+    const hit = this.records.get(key);
+    if (hit && now - hit.at < RECORD_TTL_MS) return hit.record;
+    const record = await this.opts.registry.get(id, version);
+    if (this.records.size > 1000) this.records.clear();
+    this.records.set(key, { record, at: now });
+    return record;
   }
 
   /** The session pool of a model version; a failed load is not cached, so the next request retries. */

@@ -7,6 +7,7 @@ import { createPredictor, detectSpeech, type OrtModule, type Predictor } from '@
 import {
   buildParityReport,
   feedsCanonicalBytes,
+  manifestFromModel,
   recordFeeds,
   type AppRouter,
   type InferenceService,
@@ -44,7 +45,7 @@ export class ServerParity implements ParityService {
   constructor(private readonly opts: ServerParityOptions) {}
 
   async run(req: ParityCall): Promise<ParityReport> {
-    const record = await this.opts.registry.get(req.model, req.version);
+    const record = req.modelBytes !== undefined ? await this.registerUpload(req.model, decodeBase64(req.modelBytes)) : await this.opts.registry.get(req.model, req.version);
     if (req.wav !== undefined && record.task !== 'vad') {
       throw new LeptonError('MODEL_NOT_VAD', `model ${record.id}@${record.version} is a ${record.task} model; a WAV input needs a vad model`);
     }
@@ -57,9 +58,18 @@ export class ServerParity implements ParityService {
       if (provided.has(platform)) continue;
       runs.push(await this.runOn(platform, record, req));
     }
-    const order = (p: ParityPlatform) => req.platforms.indexOf(p) + (provided.has(p) ? 10 : 0);
+    // Report in the order the caller listed the platforms (the first is the default reference).
+    const order = (p: ParityPlatform) => (req.platforms.includes(p) ? req.platforms.indexOf(p) : req.platforms.length);
     runs.sort((a, b) => order(a.platform) - order(b.platform));
     return buildParityReport({ model: record.id, version: record.version, precision: 'fp32', runs, ...(req.reference ? { reference: req.reference } : {}) });
+  }
+
+  /** Register an uploaded model file under a generic manifest (temporary in spirit; content-addressed id). */
+  private async registerUpload(name: string, bytes: Uint8Array): Promise<ModelRecord> {
+    const digest = sha256Hex(bytes).slice(0, 12);
+    const manifest = manifestFromModel(bytes, { id: `parity-${digest}`, version: digest, name });
+    const { record } = await this.opts.registry.register(manifest, [{ precision: 'fp32', target: 'any', source: bytes }]);
+    return record;
   }
 
   async close(): Promise<void> {

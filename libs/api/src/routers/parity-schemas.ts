@@ -29,7 +29,13 @@ export type ParityRun = z.infer<typeof ParityRunSchema>;
 export type ParityRunInput = z.input<typeof ParityRunSchema>;
 
 export const ParityRequestSchema = z.object({
+  /** A registry id; with `modelBytes`, the display name of the uploaded file. */
   model: z.string().min(1).max(128),
+  /**
+   * An ONNX file (base64) to compare instead of a registered model: the server registers it under a generic
+   * manifest derived from its graph, as `parity-<sha256 prefix>` (idempotent: the same bytes reuse the entry).
+   */
+  modelBytes: z.string().optional(),
   version: z.string().optional(),
   /** The feeds, on the wire (generic models). */
   inputs: z.array(WireTensorSchema).max(64).default([]),

@@ -1,10 +1,10 @@
 import { NameScope, allGraphs, attrInt, getAttr, makeNode, intAttr, tensorAttr, usesByName } from '../graph';
 import { inferElemTypes } from '../infer-types';
 import { OnnxType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../proto/types';
-import { makeTensor, readFloat32, tensorByteSize, tensorDims } from '../tensors';
+import { makeTensor, tensorByteSize, tensorDims } from '../tensors';
 import { findWeights, type WeightRef } from '../weights';
 import { finish, stampPass, workingCopy, type ModelInput, type PassResult } from './common';
-import { toFloat16Clamped, type ClampCounts } from './fp16-values';
+import { tensorToFloat16, type ClampCounts } from './fp16-values';
 import { shapeArithmetic } from './shape-taint';
 
 /** Ops kept in float32 by default: no float16 kernels on common runtimes, or precision-critical. */
@@ -213,7 +213,7 @@ class Converter {
   }
 
   private halfTensor(t: TensorProto, name: string): TensorProto {
-    const bits = toFloat16Clamped(readFloat32(t), this.opts.clamp, this.counts);
+    const bits = tensorToFloat16(t, this.opts.clamp, this.counts);
     const half = makeTensor(name, OnnxType.FLOAT16, tensorDims(t), bits);
     if (t.docString) half.docString = t.docString;
     this.report.convertedTensors++;

@@ -74,12 +74,14 @@ export function maxQuantError(x: Float32Array, dims: readonly number[], q: Quant
   const data = q.data as Int8Array | Uint8Array;
   const zp = q.zeroPoint as Int8Array | Uint8Array;
   let worst = 0;
-  for (let i = 0; i < x.length; i++) {
-    const c = n === 1 ? 0 : Math.floor(i / inner) % n;
-    const v = x[i]!;
-    if (!Number.isFinite(v)) continue;
-    const e = Math.abs((data[i]! - zp[c]!) * q.scale[c]! - v);
-    if (e > worst) worst = e;
+  // x is [outer, n, inner] (n = 1 per tensor): walk it block by block instead of dividing per element.
+  for (let start = 0, c = 0; start < x.length; start += inner, c = c + 1 === n ? 0 : c + 1) {
+    const s = q.scale[c]!;
+    const z = zp[c]!;
+    for (let i = start, end = Math.min(start + inner, x.length); i < end; i++) {
+      const e = Math.abs((data[i]! - z) * s - x[i]!);
+      if (e > worst) worst = e;
+    }
   }
   return worst;
 }

@@ -37,6 +37,9 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
 /** Encode a model (decoded or built) to bytes. */
 export function encodeModel(m: ModelProto): Uint8Array {
   const out = model().encode(m as unknown as Record<string, unknown>).finish();
-  // On Node protobufjs returns a Buffer, possibly a slice of a shared pool: give callers a plain, own copy.
-  return Object.getPrototypeOf(out) === Uint8Array.prototype && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : Uint8Array.prototype.slice.call(out);
+  if (Object.getPrototypeOf(out) === Uint8Array.prototype) return out;
+  // On Node protobufjs returns a Buffer. A big one owns its memory: hand out a plain view (no copy, which matters
+  // for the peak memory of a pass). A small one may be a slice of Node's shared pool: copy it.
+  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) return new Uint8Array(out.buffer, 0, out.byteLength);
+  return Uint8Array.prototype.slice.call(out);
 }

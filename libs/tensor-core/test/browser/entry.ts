@@ -8,6 +8,8 @@ import {
   crossEntropy,
   dequantizeLinear,
   dynamicQuantizeLinear,
+  bfloat16ToFloat32Array,
+  float16SimdAvailable,
   float16ToFloat32Array,
   float32ToBfloat16Array,
   float32ToFloat16Array,
@@ -43,6 +45,17 @@ function floats(seed: number, n: number, lo: number, hi: number): Float32Array {
   return out;
 }
 
+/** float32 words of every exponent and sign with rounding-sensitive mantissas (ties, NaN payloads). */
+function edgeFloats(): Float32Array {
+  const mants = [0, 1, 0xfff, 0x1000, 0x1001, 0x2000, 0x3000, 0x400000, 0x7fe000, 0x7fffff, 0x4000, 0x6000, 0x100000];
+  const w = new Uint32Array(2 * 256 * mants.length);
+  let i = 0;
+  for (const sign of [0, 0x80000000]) for (let e = 0; e < 256; e++) for (const m of mants) w[i++] = (sign | (e << 23) | m) >>> 0;
+  return new Float32Array(w.buffer);
+}
+
+const all16 = (): Uint16Array => Uint16Array.from({ length: 65536 }, (_, i) => i);
+
 const bytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const f64 = (...v: number[]): Uint8Array => bytes(Float64Array.from(v));
 
@@ -69,6 +82,12 @@ export function runKernels(): Record<string, Uint8Array> {
     float16: bytes(float32ToFloat16Array(x)),
     float16Back: bytes(float16ToFloat32Array(float32ToFloat16Array(x))),
     bfloat16: bytes(float32ToBfloat16Array(x)),
+    // 1 when the WebAssembly SIMD float16 kernels ran; the edge words cover every exponent, sign, tie and NaN.
+    float16Simd: Uint8Array.of(float16SimdAvailable() ? 1 : 0),
+    float16Edges: bytes(float32ToFloat16Array(edgeFloats())),
+    bfloat16Edges: bytes(float32ToBfloat16Array(edgeFloats())),
+    float16All: bytes(float16ToFloat32Array(all16())),
+    bfloat16All: bytes(bfloat16ToFloat32Array(all16())),
     affine: bytes(affine(finite, [4096], { c: 1.2, d: 0.5, e: 0.3 })),
     transpose: bytes(transpose(x, shape, [2, 0, 1])),
     nhwcToNchw: bytes(nhwcToNchw(x, [1, 32, 32, 4])),

@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelCache } from '../src/model-cache';
+import { SignatureVerifier } from '../src/signature';
+import { ROOT, agentEnv, spawnAgent, spawnServer, type Proc } from './processes';
+import { MODEL, admin, rebuiltSilero, registerVersion, startProxy, trpc } from './fleet-helpers';
+
+/**
+ * kill -9 of an agent while it downloads a new version, 20 times at random points: after every kill the cache
+ * on disk loads and verifies (old version or new, never a torn one), downloads resume with Range, and the last
+ * start serves the new version. The download goes through a proxy that paces it, so kills land mid-transfer.
+ */
+const TOKEN = 'edge-crash-token';
+const KILLS = 20;
+const RATE = 3 * 1024 * 1024; // bytes/s: the 2.3 MB model takes ~0.8 s
+const SIZE = rebuiltSilero('crash-test build 1').length;
+const tmp = mkdtempSync(join(tmpdir(), 'lepton-edge-crash-'));
+const edgeDir = join(tmp, 'edge');
+let server: Proc;
+let proxy: Awaited<ReturnType<typeof startProxy>>;
+const artifactRequests: (string | undefined)[] = [];
+let onArtifact: ((range: string | undefined) => void) | undefined;
+let latest = '5.0.0';
+let builds = 0;
+
+/** Roll out a new build (new bytes, new digest) to every device: the next start has a download to do. */
+async function rollOut(): Promise<void> {
+  builds += 1;
+  latest = `5.${builds}.0`;
+  await registerVersion(server.url, latest, rebuiltSilero(`crash-test build ${builds}`));
+  await admin(server.url).deployments.create.mutate({ model: MODEL, version: latest, target: { all: true } });
+}
+
+beforeAll(async () => {
+  server = await spawnServer({ dataDir: join(tmp, 'server'), token: TOKEN });
+  // The device starts on 5.0.0 (the default deployment), then 5.1.0 is rolled out to everyone.
+  const first = await spawnAgent({ serverUrl: server.url, dataDir: edgeDir, token: TOKEN });
+  await first.stop();
+  proxy = await startProxy(server.url, {
+    artifactBytesPerSec: RATE,
+    onArtifact: (range) => {
+      artifactRequests.push(range);
+      onArtifact?.(range);
+    },
+  });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/**
+ * Start an agent against the proxy and SIGKILL it at a random point of its download (the remaining bytes at the
+ * paced rate); if it gets through and listens first, it is killed while serving.
+ */
+async function startAndKill(): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/edge-agent/src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...agentEnv({ serverUrl: proxy.url, dataDir: edgeDir }) },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  const remaining = await new Promise<number>((ok) => {
+    onArtifact = (range) => ok(SIZE - Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0));
+    child.stdout!.on('data', (c: Buffer) => c.toString().includes('listening on') && ok(0));
+    void exited.then(() => ok(0));
+  });
+  onArtifact = undefined;
+  await new Promise((r) => setTimeout(r, Math.random() * (remaining / RATE) * 1000));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function verifiedOnDisk(): Promise<string> {
+  const identity = JSON.parse(readFileSync(join(edgeDir, 'identity.json'), 'utf8'));
+  const cache = new ModelCache(edgeDir, new SignatureVerifier(identity.serverKey));
+  const loaded = await cache.load(MODEL); // throws unless digest, size and signature verify
+  return loaded.entry.version;
+}
+
+describe('kill -9 during downloads', () => {
+  it(`always restarts into a verified model (${KILLS} kills at random points)`, async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < KILLS; i++) {
+      const previous = await verifiedOnDisk();
+      if (previous === latest) await rollOut();
+      await startAndKill();
+      seen.push(await verifiedOnDisk());
+      expect([previous, latest]).toContain(seen.at(-1));
+      // No temp files from atomic writes survive as anything but the one resumable partial download.
+      const stray = readdirSync(join(edgeDir, 'models', MODEL)).filter((f) => f.endsWith('.tmp'));
+      expect(stray.length).toBeLessThanOrEqual(1);
+    }
+    // Interrupted transfers resumed where they stopped instead of starting over.
+    expect(artifactRequests.some((r) => r !== undefined && /^bytes=\d+-$/.test(r))).toBe(true);
+
+    const agent = await spawnAgent({ serverUrl: server.url, dataDir: edgeDir });
+    try {
+      const r = await trpc(agent.url).models.get.query({ id: MODEL });
+      expect(r.version).toBe(latest);
+      expect(await verifiedOnDisk()).toBe(latest);
+      expect(existsSync(join(edgeDir, 'models', MODEL))).toBe(true);
+    } finally {
+      await agent.stop();
+    }
+    console.log(`versions on disk after each kill: ${seen.join(' ')}; artifact requests: ${artifactRequests.length}, resumed: ${artifactRequests.filter(Boolean).length}`);
+    // Every kill but those that came after a finished download hit a transfer in flight.
+    expect(artifactRequests.length).toBeGreaterThanOrEqual(KILLS);
+  }, 240_000);
+});

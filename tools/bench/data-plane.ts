@@ -1,0 +1,234 @@
+/**
+ * `npm run bench -- data-plane [--seconds 2.5]`: the data plane side by side in one run, on mnist-8
+ * (../shared/models/mnist-8.onnx; skipped with a note when absent) and the bundled Silero VAD v5:
+ *   raw in-process session.run (one session, and a pool of two) -> tRPC JSON, KServe JSON, KServe binary over
+ *   loopback HTTP, each with batching off and on, at concurrency 1, 8 and 64; p50/p99 at 80 % of the peak rate;
+ *   and binary vs JSON encode+decode of a 1x3x224x224 float32 tensor.
+ * The server runs as its own process (LEPTON_MODELS_DIR registers mnist twice: batching off and on); the load
+ * comes from `lepton loadtest`'s runner in this process. Prints a markdown table, writes
+ * tools/bench/results/data-plane.{json,md}. Timings are noise in absolute terms; compare rows of one run.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BinaryCursor, joinKserveBody, readKserveTensor, splitKserveBody, writeKserveTensor, type KserveTensor } from '@lepton/contracts';
+import { bundledModelPath, mnistBatchable, ortNode } from '@lepton/node-platform';
+import { SILERO_VAD_V5_MANIFEST } from '@lepton/runtime';
+import { runLoadTest, type LoadProtocol, type StepResult } from '@lepton/cli';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const SECONDS = Number(opt('seconds', '2.5'));
+const LEVELS = opt('concurrency', '1,8,64').split(',').map(Number);
+const PROTOCOLS: LoadProtocol[] = ['trpc', 'kserve-json', 'kserve-binary'];
+const MNIST = [join(ROOT, '../shared/models/mnist-8.onnx'), '/work/shared/models/mnist-8.onnx'].find((p) => existsSync(p));
+
+interface Row {
+  model: string;
+  path: string;
+  batching: string;
+  concurrency: number;
+  throughput: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  note?: string;
+}
+const rows: Row[] = [];
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+async function startServer(modelsDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: mkdtempSync(join(tmpdir(), 'lepton-bench-')), LEPTON_MODELS_DIR: modelsDir, LEPTON_LOG_LEVEL: 'warn', LEPTON_SESSIONS_PER_MODEL: '2' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((ok, fail) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) ok(m[1]!);
+    });
+    child.once('exit', (code) => fail(new Error(`server exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    stop: () => new Promise((done) => (child.once('exit', () => done()), child.kill('SIGTERM'))),
+  };
+}
+
+/** c callers looping on session.run for `seconds`, over `sessions` sessions (round robin). */
+async function rawThroughput(model: Uint8Array, feeds: () => Record<string, ortNode.Tensor>, sessions: number, c: number): Promise<{ throughput: number; p50: number; p99: number }> {
+  const opts = { graphOptimizationLevel: 'all' as const, intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' as const };
+  const pool = await Promise.all(Array.from({ length: sessions }, () => ortNode.InferenceSession.create(model, opts)));
+  const input = feeds();
+  for (const s of pool) await s.run(input);
+  const lat: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (performance.now() < end) {
+        const s = pool[next++ % sessions]!;
+        const t = performance.now();
+        await s.run(input);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all(pool.map((s) => s.release()));
+  lat.sort((a, b) => a - b);
+  return { throughput: lat.length / elapsed, p50: lat[Math.floor(lat.length / 2)]!, p99: lat[Math.ceil(lat.length * 0.99) - 1]! };
+}
+
+function addSteps(model: string, batching: string, results: StepResult[]): void {
+  for (const r of results) {
+    rows.push({ model, path: r.protocol, batching, concurrency: r.level, throughput: r.throughput, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors });
+  }
+}
+
+/** Binary (KServe extension) vs JSON number arrays: encode + decode of one 1x3x224x224 float32 tensor. */
+function codecBench(): { binaryMs: number; jsonMs: number; leptonJsonMs: number } {
+  const n = 3 * 224 * 224;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.fround(Math.sin(i) * 3);
+  const t = { dtype: 'float32' as const, shape: [1, 3, 224, 224], data: x };
+  const time = (f: () => void, reps: number) => {
+    f();
+    const xs: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      f();
+      xs.push(performance.now() - t0);
+    }
+    return xs.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+  };
+  const binaryMs = time(() => {
+    const { entry, bytes } = writeKserveTensor('x', t, true);
+    const { body, headerLength } = joinKserveBody({ inputs: [entry] }, [bytes!]);
+    const frame = splitKserveBody(body, headerLength);
+    readKserveTensor((frame.header as { inputs: KserveTensor[] }).inputs[0]!, new BinaryCursor(frame.binary));
+  }, 30);
+  // The usual JSON client: numbers via JSON.stringify of a plain array, parsed back into a Float32Array.
+  const jsonMs = time(() => {
+    const text = JSON.stringify({ inputs: [{ name: 'x', shape: t.shape, datatype: 'FP32', data: Array.from(x) }] });
+    const back = JSON.parse(text) as { inputs: { data: number[] }[] };
+    Float32Array.from(back.inputs[0]!.data);
+  }, 10);
+  // Our own KServe JSON path (shortest round-trip decimals, checked decode).
+  const leptonJsonMs = time(() => {
+    const { entry } = writeKserveTensor('x', t, false);
+    const text = JSON.stringify({ inputs: [entry] });
+    readKserveTensor((JSON.parse(text) as { inputs: KserveTensor[] }).inputs[0]!, new BinaryCursor(new Uint8Array()));
+  }, 5);
+  return { binaryMs, jsonMs, leptonJsonMs };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const modelsDir = mkdtempSync(join(tmpdir(), 'lepton-bench-models-'));
+  let mnistModel: Uint8Array | undefined;
+  if (MNIST) {
+    // Both ids serve the same batchable graph; only the manifest's batching differs.
+    for (const [id, batching] of [
+      ['mnist-8', { maxBatchSize: 1, maxQueueSize: 1024 }],
+      ['mnist-8-batched', { maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueSize: 1024 }],
+    ] as const) {
+      const m = mnistBatchable(MNIST, { id, batching });
+      mnistModel = m.model;
+      writeFileSync(join(modelsDir, `${id}.onnx`), m.model);
+      writeFileSync(join(modelsDir, `${id}.manifest.json`), JSON.stringify(m.manifest));
+    }
+  } else {
+    console.log('mnist-8: skipped (../shared/models/mnist-8.onnx not found); Silero VAD only');
+  }
+  const server = await startServer(modelsDir);
+  try {
+    if (mnistModel) {
+      const input = () => ({ Input3: new ortNode.Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255), [1, 1, 28, 28]) });
+      for (const sessions of [1, 2]) {
+        for (const c of LEVELS) {
+          const r = await rawThroughput(mnistModel, input, sessions, c);
+          rows.push({ model: 'mnist-8', path: `raw session.run x${sessions}`, batching: 'n/a', concurrency: c, throughput: r.throughput, p50Ms: r.p50, p99Ms: r.p99, errors: 0 });
+        }
+      }
+      for (const protocol of PROTOCOLS) {
+        for (const [id, batching] of [['mnist-8', 'off'], ['mnist-8-batched', 'on']] as const) {
+          addSteps('mnist-8', batching, await runLoadTest({ url: server.url, model: id, protocol, concurrency: LEVELS, durationSec: SECONDS }));
+        }
+      }
+    }
+    const silero = new Uint8Array(readFileSync(bundledModelPath('silero-vad-v5')));
+    const sileroInput = () => ({
+      input: new ortNode.Tensor('float32', new Float32Array(576).map((_, i) => Math.sin(i / 9) / 4), [1, 576]),
+      state: new ortNode.Tensor('float32', new Float32Array(256), [2, 1, 128]),
+      sr: new ortNode.Tensor('int64', BigInt64Array.from([16000n]), []),
+    });
+    for (const c of LEVELS) {
+      const r = await rawThroughput(silero, sileroInput, 1, c);
+      rows.push({ model: 'silero-vad-v5', path: 'raw session.run x1', batching: 'n/a', concurrency: c, throughput: r.throughput, p50Ms: r.p50, p99Ms: r.p99, errors: 0 });
+    }
+    for (const protocol of PROTOCOLS) {
+      addSteps('silero-vad-v5', `off (${SILERO_VAD_V5_MANIFEST.state.length ? 'stateful: never batches' : 'on'})`, await runLoadTest({ url: server.url, model: 'silero-vad-v5', protocol, concurrency: LEVELS, durationSec: SECONDS }));
+    }
+    // p99 against p50 at 80 % of the best KServe binary rate (open loop, so queueing shows as latency).
+    const target = mnistModel ? 'mnist-8-batched' : 'silero-vad-v5';
+    const peak = Math.max(...rows.filter((r) => r.path === 'kserve-binary' && r.model === (mnistModel ? 'mnist-8' : 'silero-vad-v5') && r.batching !== 'off').map((r) => r.throughput));
+    const rate = Math.max(1, Math.floor(peak * 0.8));
+    const [open] = await runLoadTest({ url: server.url, model: target, protocol: 'kserve-binary', rate: [rate], durationSec: SECONDS * 2 });
+    rows.push({ model: target, path: 'kserve-binary open loop', batching: mnistModel ? 'on' : 'off', concurrency: NaN, throughput: open!.throughput, p50Ms: open!.p50Ms, p99Ms: open!.p99Ms, errors: open!.errors, note: `rate ${rate}/s = 80 % of peak; p99/p50 = ${fmt(open!.p99Ms / open!.p50Ms, 2)}` });
+  } finally {
+    await server.stop();
+  }
+  const codec = codecBench();
+
+  const lines = [
+    `data-plane bench: ${availableParallelism()} cores, ${SECONDS} s per step, server with 2 sessions per model`,
+    '',
+    '| model | path | batching | concurrency | infer/s | p50 ms | p99 ms | errors |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.model} | ${r.path} | ${r.batching} | ${Number.isNaN(r.concurrency) ? r.note : r.concurrency} | ${fmt(r.throughput, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} |`),
+    '',
+    ...ratios(),
+    '',
+    `encode+decode of a 1x3x224x224 float32 tensor (median): binary ${fmt(codec.binaryMs, 2)} ms, JSON number arrays ${fmt(codec.jsonMs, 2)} ms ` +
+      `(${fmt(codec.jsonMs / codec.binaryMs, 0)}x), Lepton lossless KServe JSON ${fmt(codec.leptonJsonMs, 2)} ms (${fmt(codec.leptonJsonMs / codec.binaryMs, 0)}x)`,
+    `run took ${fmt((performance.now() - started) / 1000, 0)} s`,
+  ];
+  console.log(lines.join('\n'));
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'data-plane.md'), `${lines.join('\n')}\n`);
+  writeFileSync(join(dir, 'data-plane.json'), `${JSON.stringify({ seconds: SECONDS, cores: availableParallelism(), rows, codec }, null, 2)}\n`);
+}
+
+/** The issue's targets as measured ratios (printed, never asserted). */
+function ratios(): string[] {
+  const at = (model: string, path: string, batching: string, c: number) =>
+    rows.find((r) => r.model === model && r.path === path && r.batching.startsWith(batching) && r.concurrency === c)?.throughput ?? NaN;
+  const top = Math.max(...LEVELS);
+  const out: string[] = [];
+  if (MNIST) {
+    const raw1 = at('mnist-8', 'raw session.run x1', 'n/a', top);
+    out.push(`mnist-8 @${top}: KServe binary batched / raw session.run (1 session) = ${fmt(at('mnist-8', 'kserve-binary', 'on', top) / raw1, 2)}x`);
+    out.push(`mnist-8 @${top}: KServe binary batching on / off = ${fmt(at('mnist-8', 'kserve-binary', 'on', top) / at('mnist-8', 'kserve-binary', 'off', top), 2)}x`);
+    out.push(`mnist-8 @${top}: raw 2 sessions / 1 session = ${fmt(at('mnist-8', 'raw session.run x2', 'n/a', top) / raw1, 2)}x`);
+  }
+  const sRaw = at('silero-vad-v5', 'raw session.run x1', 'n/a', top);
+  out.push(`silero-vad-v5 @${top}: KServe binary / raw session.run = ${fmt(at('silero-vad-v5', 'kserve-binary', 'off', top) / sRaw, 2)}x`);
+  return out;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

