@@ -14,7 +14,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BinaryCursor, joinKserveBody, readKserveTensor, splitKserveBody, writeKserveTensor, type KserveTensor } from '@lepton/contracts';
-import { bundledModelPath, mnistBatchable, ortNode } from '@lepton/node-platform';
+import { bundledModelPath, mnistBatchable, ortNode, threadedOrt } from '@lepton/node-platform';
 import { SILERO_VAD_V5_MANIFEST } from '@lepton/runtime';
 import { runLoadTest, type LoadProtocol, type StepResult } from '@lepton/cli';
 
@@ -26,7 +26,9 @@ const opt = (name: string, fallback: string) => {
 };
 const SECONDS = Number(opt('seconds', '2.5'));
 const LEVELS = opt('concurrency', '1,8,64').split(',').map(Number);
-const PROTOCOLS: LoadProtocol[] = ['trpc', 'kserve-json', 'kserve-binary'];
+const PROTOCOLS = opt('protocols', 'trpc,kserve-json,kserve-binary').split(',') as LoadProtocol[];
+const DELAY_MS = Number(opt('delay', '0'));
+const SILERO = opt('silero', '1') !== '0';
 const MNIST = [join(ROOT, '../shared/models/mnist-8.onnx'), '/work/shared/models/mnist-8.onnx'].find((p) => existsSync(p));
 
 interface Row {
@@ -64,10 +66,14 @@ async function startServer(modelsDir: string): Promise<{ url: string; stop(): Pr
   };
 }
 
-/** c callers looping on session.run for `seconds`, over `sessions` sessions (round robin). */
-async function rawThroughput(model: Uint8Array, feeds: () => Record<string, ortNode.Tensor>, sessions: number, c: number): Promise<{ throughput: number; p50: number; p99: number }> {
+/**
+ * c callers looping on session.run for `seconds`, over `sessions` sessions (round robin): on the main thread
+ * (what a plain onnxruntime-node program does), or each session on its own worker thread (the server's pool).
+ */
+async function rawThroughput(model: Uint8Array, feeds: () => Record<string, ortNode.Tensor>, sessions: number, c: number, threads = false): Promise<{ throughput: number; p50: number; p99: number }> {
   const opts = { graphOptimizationLevel: 'all' as const, intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' as const };
-  const pool = await Promise.all(Array.from({ length: sessions }, () => ortNode.InferenceSession.create(model, opts)));
+  const create = threads ? threadedOrt().InferenceSession.create : (m: Uint8Array, o: typeof opts) => ortNode.InferenceSession.create(m, o);
+  const pool = await Promise.all(Array.from({ length: sessions }, () => create(model, opts)));
   const input = feeds();
   for (const s of pool) await s.run(input);
   const lat: number[] = [];
@@ -141,7 +147,7 @@ async function main(): Promise<void> {
     // Both ids serve the same batchable graph; only the manifest's batching differs.
     for (const [id, batching] of [
       ['mnist-8', { maxBatchSize: 1, maxQueueSize: 1024 }],
-      ['mnist-8-batched', { maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueSize: 1024 }],
+      ['mnist-8-batched', { maxBatchSize: 64, maxQueueDelayMs: DELAY_MS, maxQueueSize: 1024 }],
     ] as const) {
       const m = mnistBatchable(MNIST, { id, batching });
       mnistModel = m.model;
@@ -155,10 +161,10 @@ async function main(): Promise<void> {
   try {
     if (mnistModel) {
       const input = () => ({ Input3: new ortNode.Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255), [1, 1, 28, 28]) });
-      for (const sessions of [1, 2]) {
+      for (const [sessions, threads, label] of [[1, false, 'raw session.run x1'], [2, true, 'raw session.run x2 threads']] as const) {
         for (const c of LEVELS) {
-          const r = await rawThroughput(mnistModel, input, sessions, c);
-          rows.push({ model: 'mnist-8', path: `raw session.run x${sessions}`, batching: 'n/a', concurrency: c, throughput: r.throughput, p50Ms: r.p50, p99Ms: r.p99, errors: 0 });
+          const r = await rawThroughput(mnistModel, input, sessions, c, threads);
+          rows.push({ model: 'mnist-8', path: label, batching: 'n/a', concurrency: c, throughput: r.throughput, p50Ms: r.p50, p99Ms: r.p99, errors: 0 });
         }
       }
       for (const protocol of PROTOCOLS) {
@@ -167,25 +173,34 @@ async function main(): Promise<void> {
         }
       }
     }
-    const silero = new Uint8Array(readFileSync(bundledModelPath('silero-vad-v5')));
-    const sileroInput = () => ({
-      input: new ortNode.Tensor('float32', new Float32Array(576).map((_, i) => Math.sin(i / 9) / 4), [1, 576]),
-      state: new ortNode.Tensor('float32', new Float32Array(256), [2, 1, 128]),
-      sr: new ortNode.Tensor('int64', BigInt64Array.from([16000n]), []),
-    });
-    for (const c of LEVELS) {
-      const r = await rawThroughput(silero, sileroInput, 1, c);
-      rows.push({ model: 'silero-vad-v5', path: 'raw session.run x1', batching: 'n/a', concurrency: c, throughput: r.throughput, p50Ms: r.p50, p99Ms: r.p99, errors: 0 });
+    if (SILERO) {
+      const silero = new Uint8Array(readFileSync(bundledModelPath('silero-vad-v5')));
+      const sileroInput = () => ({
+        input: new ortNode.Tensor('float32', new Float32Array(576).map((_, i) => Math.sin(i / 9) / 4), [1, 576]),
+        state: new ortNode.Tensor('float32', new Float32Array(256), [2, 1, 128]),
+        sr: new ortNode.Tensor('int64', BigInt64Array.from([16000n]), []),
+      });
+      for (const [sessions, threads, label] of [[1, false, 'raw session.run x1'], [2, true, 'raw session.run x2 threads']] as const) {
+        for (const c of LEVELS) {
+          const r = await rawThroughput(silero, sileroInput, sessions, c, threads);
+          rows.push({ model: 'silero-vad-v5', path: label, batching: 'n/a', concurrency: c, throughput: r.throughput, p50Ms: r.p50, p99Ms: r.p99, errors: 0 });
+        }
+      }
+      for (const protocol of PROTOCOLS) {
+        addSteps('silero-vad-v5', `off (${SILERO_VAD_V5_MANIFEST.state.length ? 'stateful: never batches' : 'on'})`, await runLoadTest({ url: server.url, model: 'silero-vad-v5', protocol, concurrency: LEVELS, durationSec: SECONDS }));
+      }
     }
-    for (const protocol of PROTOCOLS) {
-      addSteps('silero-vad-v5', `off (${SILERO_VAD_V5_MANIFEST.state.length ? 'stateful: never batches' : 'on'})`, await runLoadTest({ url: server.url, model: 'silero-vad-v5', protocol, concurrency: LEVELS, durationSec: SECONDS }));
-    }
-    // p99 against p50 at 80 % of the best KServe binary rate (open loop, so queueing shows as latency).
+    // p99 against p50 in open loop (queueing shows as latency) at 50 % and 80 % of the best closed-loop KServe
+    // binary rate. On a shared machine the sustainable rate moves during the run: a step whose achieved rate falls
+    // short of its target was saturated, and its p99/p50 says nothing about tail latency.
     const target = mnistModel ? 'mnist-8-batched' : 'silero-vad-v5';
     const peak = Math.max(...rows.filter((r) => r.path === 'kserve-binary' && r.model === (mnistModel ? 'mnist-8' : 'silero-vad-v5') && r.batching !== 'off').map((r) => r.throughput));
-    const rate = Math.max(1, Math.floor(peak * 0.8));
-    const [open] = await runLoadTest({ url: server.url, model: target, protocol: 'kserve-binary', rate: [rate], durationSec: SECONDS * 2 });
-    rows.push({ model: target, path: 'kserve-binary open loop', batching: mnistModel ? 'on' : 'off', concurrency: NaN, throughput: open!.throughput, p50Ms: open!.p50Ms, p99Ms: open!.p99Ms, errors: open!.errors, note: `rate ${rate}/s = 80 % of peak; p99/p50 = ${fmt(open!.p99Ms / open!.p50Ms, 2)}` });
+    for (const share of [0.5, 0.8]) {
+      const rate = Math.max(1, Math.floor(peak * share));
+      const [open] = await runLoadTest({ url: server.url, model: target, protocol: 'kserve-binary', rate: [rate], durationSec: SECONDS * 2 });
+      const note = `open loop ${rate}/s (${share * 100} % of peak), achieved ${fmt(open!.throughput, 0)}/s; p99/p50 = ${fmt(open!.p99Ms / open!.p50Ms, 2)}`;
+      rows.push({ model: target, path: 'kserve-binary', batching: mnistModel ? 'on' : 'off', concurrency: NaN, throughput: open!.throughput, p50Ms: open!.p50Ms, p99Ms: open!.p99Ms, errors: open!.errors, note });
+    }
   } finally {
     await server.stop();
   }
@@ -221,10 +236,11 @@ function ratios(): string[] {
     const raw1 = at('mnist-8', 'raw session.run x1', 'n/a', top);
     out.push(`mnist-8 @${top}: KServe binary batched / raw session.run (1 session) = ${fmt(at('mnist-8', 'kserve-binary', 'on', top) / raw1, 2)}x`);
     out.push(`mnist-8 @${top}: KServe binary batching on / off = ${fmt(at('mnist-8', 'kserve-binary', 'on', top) / at('mnist-8', 'kserve-binary', 'off', top), 2)}x`);
-    out.push(`mnist-8 @${top}: raw 2 sessions / 1 session = ${fmt(at('mnist-8', 'raw session.run x2', 'n/a', top) / raw1, 2)}x`);
+    out.push(`mnist-8 @${top}: raw 2 sessions on threads / 1 session = ${fmt(at('mnist-8', 'raw session.run x2 threads', 'n/a', top) / raw1, 2)}x`);
   }
   const sRaw = at('silero-vad-v5', 'raw session.run x1', 'n/a', top);
   out.push(`silero-vad-v5 @${top}: KServe binary / raw session.run = ${fmt(at('silero-vad-v5', 'kserve-binary', 'off', top) / sRaw, 2)}x`);
+  out.push(`silero-vad-v5 @${top}: raw 2 sessions on threads / 1 session = ${fmt(at('silero-vad-v5', 'raw session.run x2 threads', 'n/a', top) / sRaw, 2)}x`);
   return out;
 }
 

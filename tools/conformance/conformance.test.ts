@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@lepton/tensor-core';
 import { decodeWireTensor, encodeWireTensor } from '@lepton/contracts';
 import { createPaths } from './create-paths';
@@ -34,27 +34,29 @@ function subset(all: TestRef[]): TestRef[] {
   return [...pinned, ...spread];
 }
 
-describe.skipIf(!HAVE_DATA)('ONNX backend conformance, fast subset (raw onnxruntime vs Lepton)', () => {
+describe.skipIf(!HAVE_DATA || !existsSync('/usr/bin/chromium'))('ONNX backend conformance, fast subset (raw onnxruntime vs Lepton)', () => {
   let run: SuiteRun;
   const byName = (name: string) => run.results.find((r) => `${r.suite}/${r.name}` === name)!;
 
   beforeAll(async () => {
     const tests = subset(listTests());
-    run = await runSuite(tests, await createPaths(['ort-node', 'ort-web', 'lepton-server']));
+    run = await runSuite(tests, await createPaths(['ort-node', 'ort-web', 'lepton-server', 'lepton-browser']));
   });
-  afterAll(() => undefined);
 
-  it('runs 60 tests on the three paths', () => {
+  it('runs 60 tests on the four paths', () => {
     expect(run.results).toHaveLength(60);
     expect(run.skippedPaths).toEqual([]);
-    expect(Object.keys(run.summary.byPath)).toEqual(['ort-node', 'ort-web', 'lepton-server']);
+    expect(Object.keys(run.summary.byPath)).toEqual(['ort-node', 'ort-web', 'lepton-server', 'lepton-browser']);
   });
 
-  it('Lepton passes exactly the tests raw onnxruntime-node passes (none lost, none gained)', () => {
-    const pair = (list: typeof run.summary.lost) => list.find((l) => l.path === 'lepton-server')!.tests;
-    expect(pair(run.summary.lost)).toEqual([]);
-    expect(pair(run.summary.gained)).toEqual([]);
+  it('Lepton passes exactly the tests raw onnxruntime passes on the same runtime (none lost, none gained)', () => {
+    expect(run.summary.lost).toEqual([
+      { path: 'lepton-server', against: 'ort-node', tests: [] },
+      { path: 'lepton-browser', against: 'ort-web', tests: [] },
+    ]);
+    expect(run.summary.gained.flatMap((g) => g.tests)).toEqual([]);
     expect(run.summary.byPath['lepton-server']!.pass).toBe(run.summary.byPath['ort-node']!.pass);
+    expect(run.summary.byPath['lepton-browser']!.pass).toBe(run.summary.byPath['ort-web']!.pass);
     // Measured: most of the subset passes on every path; a collapse would mean a broken loader or comparator.
     expect(run.summary.byPath['ort-node']!.pass).toBeGreaterThanOrEqual(45);
   });
@@ -62,6 +64,7 @@ describe.skipIf(!HAVE_DATA)('ONNX backend conformance, fast subset (raw onnxrunt
   it('carries float16, strings, uint64, bool, int64 and zero-input models through the wire and the server', () => {
     for (const name of PINNED.slice(0, 8)) {
       expect({ name, ...byName(name).paths['lepton-server'] }).toMatchObject({ name, outcome: 'pass' });
+      expect({ name, ...byName(name).paths['lepton-browser'] }).toMatchObject({ name, outcome: 'pass' });
     }
   });
 

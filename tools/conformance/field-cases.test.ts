@@ -172,3 +172,26 @@ describe('nhwc-into-nchw: a mismatching layout names expected and received shape
     expect(record.manifest.inputs[0]).toMatchObject({ layout: 'NCHW', shape: [1, 3, 4, 4] });
   });
 });
+
+describe('the parity page (/#parity) in Chromium', () => {
+  it('runs a model in the page and on the server and shows the report', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${p.server.url}/#parity`);
+      await page.waitForSelector('#parity-model option[value="fc-dynamic@1"]', { state: 'attached' });
+      await page.selectOption('#parity-model', 'fc-dynamic@1');
+      const inputs = [encodeWireTensor('x', { dtype: 'float32', shape: [3], data: Float32Array.of(0.1, -2, 3e-8) })];
+      await page.setInputFiles('#parity-inputs', { name: 'inputs.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(inputs)) });
+      await page.waitForSelector('#parity[data-state="done"], #parity[data-state="error"]', { timeout: 60_000 });
+      const report = JSON.parse((await page.textContent('#parity-json')) ?? '{}') as { pass: boolean; platforms: { platform: string; ok: boolean }[]; preprocessing: { identical: boolean } };
+      expect(report.platforms.map((x) => [x.platform, x.ok])).toEqual([['server', true], ['browser', true]]);
+      expect(report.preprocessing.identical).toBe(true);
+      expect(report.pass).toBe(true);
+      expect(await page.textContent('#parity-report')).toContain('preprocessing identical');
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -57,7 +57,7 @@ export function leptonBrowserPath(): PathRunner {
           if (!res.ok) throw new Error(`${res.error?.code}: ${res.error?.message}`);
           return fromWire(res.outputs ?? []);
         },
-        async release() {},
+        release: () => Promise.resolve(),
       };
     },
     async close() {

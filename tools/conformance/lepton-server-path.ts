@@ -31,7 +31,9 @@ export function leptonServerPath(opts: { restartEvery?: number } = {}): PathRunn
     await stop();
     dataDir = mkdtempSync(join(tmpdir(), 'lepton-conformance-'));
     server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, LEPTON_LOG_LEVEL: 'silent' }));
-    client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/trpc` })] });
+    // If the server asks for credentials (API keys), use the admin key a fresh data folder bootstraps.
+    const key = (server as { adminKey?: string }).adminKey;
+    client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/trpc`, ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}) })] });
     return server;
   };
 
@@ -53,7 +55,7 @@ export function leptonServerPath(opts: { restartEvery?: number } = {}): PathRunn
             throw new Error(leptonMessage(e));
           }
         },
-        async release() {},
+        release: () => Promise.resolve(),
       };
     },
     close: stop,

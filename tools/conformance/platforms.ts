@@ -19,7 +19,8 @@ export interface Platforms {
   close(): Promise<void>;
 }
 
-export const client = (url: string): Client => createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc` })] });
+export const client = (url: string, key?: string): Client =>
+  createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc`, ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}) })] });
 
 const ENROLL_TOKEN = 'conformance-enroll-token';
 
@@ -50,7 +51,8 @@ export async function startPlatforms(models: { manifest: ModelManifestInput; byt
     server,
     edge,
     browser,
-    serverClient: client(server.url),
+    // The admin key a fresh data folder bootstraps, in case the server asks for credentials.
+    serverClient: client(server.url, (server as { adminKey?: string }).adminKey),
     edgeClient: client(edge.url),
     async close() {
       await browser.close().catch(() => undefined);

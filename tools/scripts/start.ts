@@ -12,6 +12,7 @@ const DEV_ENROLL_TOKEN = 'lepton-dev-enroll-token';
 const env = {
   ...process.env,
   LEPTON_ENROLL_TOKEN: process.env['LEPTON_ENROLL_TOKEN'] ?? DEV_ENROLL_TOKEN,
+  LEPTON_ADMIN_KEY: process.env['LEPTON_ADMIN_KEY'] ?? 'lepton-dev-admin-key', // development admin key (fleet page, lepton devices/deployments)
   PORT: process.env['PORT'] ?? '8080',
 };
 const serverUrl = `http://127.0.0.1:${env.PORT}`;

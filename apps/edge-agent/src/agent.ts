@@ -59,8 +59,13 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
     cacheMaxBytes: config.cacheMaxBytes,
   });
 
+  // What verifies in the cache serves at once; the first sync installs only what has nothing running yet, and
+  // updates to running models happen in the background right after listening (hot swap).
+  await local.loadCached(config.models, { quietIfMissing: true });
+  let deferred = false;
   try {
-    await loop.once();
+    await loop.once({ deferUpdates: true });
+    deferred = config.models.some((m) => local.get(m) !== undefined);
   } catch (err) {
     const code = isLeptonError(err) ? err.code : 'INTERNAL';
     log(code === 'UPSTREAM_UNAVAILABLE' ? 'server.unreachable' : 'sync.failed', { code, message: (err as Error).message });
@@ -80,7 +85,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
   const { port } = app.server.address() as { port: number };
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   log('agent.listening', { address });
-  loop.start();
+  loop.start(deferred);
 
   return {
     url: `http://${host}:${port}`,

@@ -77,32 +77,34 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
 
   const inference: InferenceService = {
     infer: (req) =>
-      observed(req.model, () => localOrForward(
-        req.model,
-        async (m) => {
-          if (req.version !== undefined && req.version !== m.record.version) throw versionMismatch(req.model, req.version);
-          const started = performance.now();
-          const feeds: Feeds = {};
-          for (const w of req.inputs) feeds[w.name] = decodeWireTensor(w);
-          const t0 = performance.now();
-          const out = await m.predictor.run(feeds);
-          const inferenceMs = performance.now() - t0;
-          const names = req.outputs ?? Object.keys(out);
-          const outputs = names.map((name) => {
-            const t = out[name];
-            if (!t) throw new LeptonError('BAD_REQUEST', `output ${JSON.stringify(name)} is not an output of model ${req.model}; expected one of ${Object.keys(out).join(', ')}`);
-            return encodeWireTensor(name, t, req.format);
-          });
-          return {
-            model: m.record.id,
-            version: m.record.version,
-            outputs,
-            answeredBy: 'edge' as const,
-            timings: { totalMs: performance.now() - started, inferenceMs },
-          };
-        },
-        () => upstream.infer(req),
-      )),
+      observed(req.model, () =>
+        localOrForward(
+          req.model,
+          async (m) => {
+            if (req.version !== undefined && req.version !== m.record.version) throw versionMismatch(req.model, req.version);
+            const started = performance.now();
+            const feeds: Feeds = {};
+            for (const w of req.inputs) feeds[w.name] = decodeWireTensor(w);
+            const t0 = performance.now();
+            const out = await m.predictor.run(feeds);
+            const inferenceMs = performance.now() - t0;
+            const names = req.outputs ?? Object.keys(out);
+            const outputs = names.map((name) => {
+              const t = out[name];
+              if (!t) throw new LeptonError('BAD_REQUEST', `output ${JSON.stringify(name)} is not an output of model ${req.model}; expected one of ${Object.keys(out).join(', ')}`);
+              return encodeWireTensor(name, t, req.format);
+            });
+            return {
+              model: m.record.id,
+              version: m.record.version,
+              outputs,
+              answeredBy: 'edge' as const,
+              timings: { totalMs: performance.now() - started, inferenceMs },
+            };
+          },
+          () => upstream.infer(req),
+        ),
+      ),
     vadDetect: (req) =>
       observed(req.model, () =>
         localOrForward(
@@ -115,20 +117,20 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
   };
 
   async function vadStream(req: VadDetectCall & { audio: AsyncIterable<Uint8Array> }): Promise<VadResult> {
-      const m = local.get(req.model);
-      const missing = () => local.problem(req.model)?.message ?? `model ${req.model} is not pulled by this agent`;
-      if (!m) return forward(() => upstream.vadDetectStream(req), missing());
-      // The upload can be read once; keep its start so a local failure can still be forwarded (small files).
-      const source = new ReplayableSource(req.audio, REPLAY_LIMIT_BYTES);
-      try {
-        return await local.track(m, () => runVad(m, req, source.first()), isCallerFault);
-      } catch (err) {
-        if (isCallerFault(err)) throw err;
-        const again = source.replay();
-        if (!again) throw err;
-        log('local.failed', { model: req.model, message: (err as Error).message });
-        return forward(() => upstream.vadDetectStream({ ...req, audio: again }), (err as Error).message);
-      }
+    const m = local.get(req.model);
+    const missing = () => local.problem(req.model)?.message ?? `model ${req.model} is not pulled by this agent`;
+    if (!m) return forward(() => upstream.vadDetectStream(req), missing());
+    // The upload can be read once; keep its start so a local failure can still be forwarded (small files).
+    const source = new ReplayableSource(req.audio, REPLAY_LIMIT_BYTES);
+    try {
+      return await local.track(m, () => runVad(m, req, source.first()), isCallerFault);
+    } catch (err) {
+      if (isCallerFault(err)) throw err;
+      const again = source.replay();
+      if (!again) throw err;
+      log('local.failed', { model: req.model, message: (err as Error).message });
+      return forward(() => upstream.vadDetectStream({ ...req, audio: again }), (err as Error).message);
+    }
   }
 
   return { platform: 'edge', models, inference };

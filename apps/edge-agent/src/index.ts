@@ -6,3 +6,8 @@ export * from './local-models';
 export * from './edge-services';
 export * from './upstream';
 export * from './replayable-source';
+export * from './signature';
+export * from './download';
+export * from './outbox';
+export * from './sync-loop';
+export * from './capabilities';

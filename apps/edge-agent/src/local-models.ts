@@ -19,8 +19,8 @@ export interface LocalModel {
 interface Slot extends LocalModel {
   inflight: number;
   retired: boolean;
-  calls: number;
-  errors: number;
+  /** Outcomes of the last healthMinCalls local runs (true: failed), the window the error rate is taken over. */
+  recent: boolean[];
   threshold: number;
   healthy: boolean;
 }
@@ -70,9 +70,10 @@ export class LocalModels {
   }
 
   /** Server unreachable: run what the cache holds, verified (current, else previous). */
-  async loadCached(ids: readonly string[]): Promise<void> {
+  async loadCached(ids: readonly string[], opts: { quietIfMissing?: boolean } = {}): Promise<void> {
     for (const id of ids) {
       if (this.models.has(id)) continue;
+      if (opts.quietIfMissing && !(await this.d.cache.state(id))) continue;
       try {
         await this.activate(await this.d.cache.load(id), 'cache');
         this.problems.delete(id);
@@ -82,8 +83,11 @@ export class LocalModels {
     }
   }
 
-  /** Bring the configured models to the server's assignments. */
-  async apply(assignments: Assignment[], ids: readonly string[]): Promise<void> {
+  /**
+   * Bring the configured models to the server's assignments. `deferUpdates`: leave models that are already
+   * running as they are (the start-up round, so a cached agent serves at once and updates in the background).
+   */
+  async apply(assignments: Assignment[], ids: readonly string[], opts: { deferUpdates?: boolean } = {}): Promise<void> {
     for (const id of ids) {
       const a = assignments.find((x) => x.model === id);
       const slot = this.models.get(id);
@@ -100,6 +104,10 @@ export class LocalModels {
         continue;
       }
       if (this.failed.has(a.deploymentId)) continue;
+      if (slot && opts.deferUpdates) {
+        this.d.log('model.update-deferred', { model: id, running: slot.record.version, assigned: a.version });
+        continue;
+      }
       try {
         await this.install(a);
         this.problems.delete(id);
@@ -179,13 +187,10 @@ export class LocalModels {
     slot.inflight += 1;
     try {
       const out = await fn();
-      slot.calls += 1;
+      this.outcome(slot, false);
       return out;
     } catch (err) {
-      if (!isCallerFault(err)) {
-        slot.calls += 1;
-        slot.errors += 1;
-      }
+      if (!isCallerFault(err)) this.outcome(slot, true);
       throw err;
     } finally {
       slot.inflight -= 1;
@@ -194,13 +199,19 @@ export class LocalModels {
     }
   }
 
+  private outcome(slot: Slot, failed: boolean): void {
+    slot.recent.push(failed);
+    if (slot.recent.length > this.d.healthMinCalls) slot.recent.shift();
+  }
+
   private judge(slot: Slot): void {
-    if (slot.retired || slot.calls < this.d.healthMinCalls || slot.deploymentId === undefined) return;
-    const rate = slot.errors / slot.calls;
+    const n = slot.recent.length;
+    if (slot.retired || n < this.d.healthMinCalls || slot.deploymentId === undefined) return;
+    const rate = slot.recent.filter(Boolean).length / n;
     const a = { deploymentId: slot.deploymentId, model: slot.record.id, version: slot.record.version };
     if (rate > slot.threshold) {
       slot.retired = true;
-      void this.rollback(slot.record.id, a as Assignment, `error rate ${(rate * 100).toFixed(0)}% over ${slot.calls} calls passed ${(slot.threshold * 100).toFixed(0)}%`, 'failed');
+      void this.rollback(slot.record.id, a as Assignment, `error rate ${(rate * 100).toFixed(0)}% over the last ${n} calls passed ${(slot.threshold * 100).toFixed(0)}%`, 'failed');
     } else if (!slot.healthy) {
       slot.healthy = true;
       this.report(a as Assignment, 'healthy');
@@ -224,8 +235,7 @@ export class LocalModels {
       deploymentId: a?.deploymentId ?? loaded.entry.deploymentId,
       inflight: 0,
       retired: false,
-      calls: 0,
-      errors: 0,
+      recent: [],
       threshold: a?.errorRateThreshold ?? 1,
       healthy: false,
     });

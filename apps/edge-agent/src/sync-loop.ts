@@ -40,10 +40,10 @@ export class SyncLoop {
   constructor(private readonly d: SyncLoopDeps) {}
 
   /** One round; throws UPSTREAM_UNAVAILABLE (or the server's error) when the sync itself failed. */
-  async once(): Promise<void> {
+  async once(opts: { deferUpdates?: boolean } = {}): Promise<void> {
     const { assignments, pollAfterMs } = await this.d.upstream.sync(this.d.capabilities);
     this.suggested = pollAfterMs;
-    await this.d.local.apply(assignments, this.d.models);
+    await this.d.local.apply(assignments, this.d.models, opts);
     await this.flush();
     const removed = await this.d.cache.evict(this.d.cacheMaxBytes, new Set(this.d.models));
     if (removed.length > 0) this.d.log('cache.evicted', { files: removed });
@@ -66,8 +66,9 @@ export class SyncLoop {
     if (sent > 0) this.d.log('telemetry.delivered', { sent, stored, duplicates });
   }
 
-  start(): void {
-    this.schedule(this.delay());
+  /** Start polling; `now`: the first round right away (updates deferred at start-up). */
+  start(now = false): void {
+    this.schedule(now ? 0 : this.delay());
   }
 
   private delay(): number {

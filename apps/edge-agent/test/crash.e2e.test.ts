@@ -24,6 +24,8 @@ let proxy: Awaited<ReturnType<typeof startProxy>>;
 const artifactRequests: (string | undefined)[] = [];
 let onArtifact: ((range: string | undefined) => void) | undefined;
 let latest = '5.0.0';
+/** Kills that hit a transfer in flight (the others hit an agent that had just finished and was serving). */
+let midDownload = 0;
 let builds = 0;
 
 /** Roll out a new build (new bytes, new digest) to every device: the next start has a download to do. */
@@ -36,7 +38,7 @@ async function rollOut(): Promise<void> {
 
 beforeAll(async () => {
   server = await spawnServer({ dataDir: join(tmp, 'server'), token: TOKEN });
-  // The device starts on 5.0.0 (the default deployment), then 5.1.0 is rolled out to everyone.
+  // The device starts on 5.0.0 (the default deployment); new builds are rolled out as it catches up.
   const first = await spawnAgent({ serverUrl: server.url, dataDir: edgeDir, token: TOKEN });
   await first.stop();
   proxy = await startProxy(server.url, {
@@ -55,22 +57,29 @@ afterAll(async () => {
 });
 
 /**
- * Start an agent against the proxy and SIGKILL it at a random point of its download (the remaining bytes at the
- * paced rate); if it gets through and listens first, it is killed while serving.
+ * Start an agent against the proxy and SIGKILL it at a random point of its download (over the remaining bytes at
+ * the paced rate).
  */
 async function startAndKill(): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/edge-agent/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...agentEnv({ serverUrl: proxy.url, dataDir: edgeDir }) },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  // The agent serves its cached version and downloads the new one in the background; kill it somewhere in that
+  // transfer. Without a transfer (the last kill left a complete partial file), kill it once it swapped.
   const remaining = await new Promise<number>((ok) => {
     onArtifact = (range) => ok(SIZE - Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0));
-    child.stdout!.on('data', (c: Buffer) => c.toString().includes('listening on') && ok(0));
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (/"event":"model.ready"[^\n]*"origin":"download"/.test(err)) ok(0);
+    });
     void exited.then(() => ok(0));
   });
   onArtifact = undefined;
+  if (remaining > 0) midDownload += 1;
   await new Promise((r) => setTimeout(r, Math.random() * (remaining / RATE) * 1000));
   child.kill('SIGKILL');
   await exited;
@@ -108,8 +117,8 @@ describe('kill -9 during downloads', () => {
     } finally {
       await agent.stop();
     }
-    console.log(`versions on disk after each kill: ${seen.join(' ')}; artifact requests: ${artifactRequests.length}, resumed: ${artifactRequests.filter(Boolean).length}`);
-    // Every kill but those that came after a finished download hit a transfer in flight.
-    expect(artifactRequests.length).toBeGreaterThanOrEqual(KILLS);
+    console.log(`versions on disk after each kill: ${seen.join(' ')}; artifact requests: ${artifactRequests.length}, resumed: ${artifactRequests.filter(Boolean).length}, kills mid-download: ${midDownload}`);
+    // Most kills hit a transfer in flight (the rest found the download complete, e.g. killed just before rename).
+    expect(midDownload).toBeGreaterThanOrEqual(KILLS / 2);
   }, 240_000);
 });

@@ -137,6 +137,15 @@ describe('deployments', () => {
     expect((await admin.deployments.status.query({ id: dep.id })).devices.map((x) => x.deviceId).sort()).toEqual(inRollout);
   });
 
+  it('deploys the first version of a newly registered model to every device, not later versions', async () => {
+    const d = await enrollDevice('new-model');
+    const manifest = { ...(await admin.models.get.query({ id: MODEL, version: '5.0.0' })).manifest, id: 'vad-copy', version: '1.0.0' };
+    await admin.deployments.registerModel.mutate({ manifest, variants: [{ precision: 'fp32', data: bytes.toString('base64') }] });
+    await admin.deployments.registerModel.mutate({ manifest: { ...manifest, version: '1.1.0' }, variants: [{ precision: 'fp32', data: bytes.toString('base64') }] });
+    const { assignments } = await d.api.fleet.sync.mutate({});
+    expect(assignments.find((a) => a.model === 'vad-copy')).toMatchObject({ deploymentId: 'dep_default_vad-copy', version: '1.0.0', reason: 'fp32: no 8-bit variant, fp32 fallback' });
+  });
+
   it('refuses a deployment of a version that does not exist', async () => {
     const failure = await trpcFailure(admin.deployments.create.mutate({ model: MODEL, version: '9.9.9', target: { all: true } }));
     expect(failure.code).toBe('MODEL_NOT_FOUND');
@@ -168,12 +177,12 @@ describe('variant choice', () => {
     expect(chooseVariant(r, { memoryMb: 1024, precisions: ['fp32', 'int8'] }, 'auto')).toEqual({ variant: r.variants[1], reason: 'int8: 1024 MB memory is under 4096 MB' });
     expect(chooseVariant(r, { memoryMb: 16000, precisions: ['fp32', 'int8'] }, 'auto').reason).toBe('fp32: device has room for full precision');
     expect(chooseVariant(r, { memoryMb: 16000, arch: 'x64', cpuFeatures: ['sse4_2'], precisions: ['fp32', 'int8'] }, 'auto').reason).toBe('int8: x86 CPU without AVX2');
-    expect(chooseVariant(r, { memoryMb: 512, precisions: ['fp32'] }, 'auto').reason).toBe('fp32: no 8-bit variant this device runs, fp32 fallback');
+    expect(chooseVariant(r, { memoryMb: 512, precisions: ['fp32'] }, 'auto').reason).toBe('fp32: device runs no 8-bit precision, fp32 fallback');
   });
 
   it('falls back to fp32 when no int8 exists, prefers edge builds, and names what exists on failure', () => {
     const r = record([variant('fp32', 'fp32'), variant('fp32-edge', 'fp32', 'edge')]);
-    expect(chooseVariant(r, { memoryMb: 512 }, 'auto')).toEqual({ variant: r.variants[1], reason: 'fp32: no 8-bit variant this device runs, fp32 fallback' });
+    expect(chooseVariant(r, { memoryMb: 512 }, 'auto')).toEqual({ variant: r.variants[1], reason: 'fp32: no 8-bit variant, fp32 fallback' });
     expect(() => chooseVariant(r, {}, 'int8')).toThrow(/no int8 variant for devices; variants: fp32 \(fp32\/any\), fp32-edge \(fp32\/edge\)/);
   });
 });

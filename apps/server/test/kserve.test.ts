@@ -191,6 +191,17 @@ describe('KServe v2 infer', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await refused.json()).toEqual({ error: expect.stringMatching(/2 requests queued, its maxQueueSize/), code: 'QUEUE_FULL' });
+    // tRPC answers the same overload with 503 SERVICE_UNAVAILABLE and the same Retry-After.
+    const trpc = await postJson('/trpc/infer', {
+      model: 'tiny-held',
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 4], data: [1, 2, 3, 4] },
+        { name: 'b', dtype: 'bool', shape: [1, 3], data: [true, false, true] },
+      ],
+    });
+    expect(trpc.status).toBe(503);
+    expect(trpc.headers.get('retry-after')).toBe('1');
+    expect(((await trpc.json()) as { error: { data: { lepton: { code: string } } } }).error.data.lepton.code).toBe('QUEUE_FULL');
     for (const r of await Promise.all(held)) expect(r.status).toBe(200);
   });
 });

@@ -7,6 +7,7 @@ import { startRecording, type ActiveRecording } from './recorder';
 import { renderRunResult, runComparison } from './vad-view';
 import { encodeWav16 } from './wav-encoder';
 import { installParityPage } from './parity-page';
+import { installFleetPage } from './fleet-page';
 import './styles.css';
 
 /**
@@ -110,4 +111,5 @@ async function start(): Promise<void> {
 }
 
 installParityPage(app, client);
+installFleetPage(app);
 void start();

@@ -7,3 +7,4 @@ export * from './http/vad-query';
 export * from './http/error-reply';
 export * from './batching/symbolic-batch';
 export * from './kserve';
+export * from './batching/threaded-ort';

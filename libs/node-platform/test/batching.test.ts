@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Tensor } from '@lepton/tensor-core';
 import { createModelRunner, createPredictor, unbatchableReason, type BatchExecution, type Feeds } from '@lepton/runtime';
 import { SILERO_VAD_V5_MANIFEST } from '@lepton/runtime';
-import { mnistBatchable, ort, tinyBatchModel } from '../src';
+import { bundledModelPath, mnistBatchable, ort, threadedOrt, tinyBatchModel } from '../src';
 
 const MNIST = '/work/shared/models/mnist-8.onnx';
 const mnistPath = [MNIST, new URL('../../../../shared/models/mnist-8.onnx', import.meta.url).pathname].find((p) => existsSync(p));
@@ -77,6 +77,29 @@ describe('dynamic batching on a real onnxruntime session', () => {
     await Promise.all(Array.from({ length: 6 }, (_, k) => runner.run({ x: f32(1, k), b: bools(1, k) })));
     expect(new Set(log.map((e) => e.worker))).toEqual(new Set([0, 1]));
     await runner.release();
+  });
+
+  it('runs sessions on worker threads with the same bits as the main thread (Silero, 20 chained steps)', async () => {
+    const model = new Uint8Array((await import('node:fs')).readFileSync(bundledModelPath('silero-vad-v5')));
+    const main = await createPredictor({ manifest: SILERO_VAD_V5_MANIFEST, model, ort });
+    const threaded = await createPredictor({ manifest: SILERO_VAD_V5_MANIFEST, model, ort: threadedOrt() });
+    const a = main.openStream();
+    const b = threaded.openStream();
+    for (let k = 0; k < 20; k++) {
+      const input: Tensor = { dtype: 'float32', shape: [1, 576], data: Float32Array.from({ length: 576 }, (_, i) => Math.sin((i + k * 512) / 11) / 3) };
+      const [x, y] = await Promise.all([a.step({ input }), b.step({ input })]);
+      expect(Array.from(y['output']!.data as Float32Array)).toEqual(Array.from(x['output']!.data as Float32Array));
+      expect(y['stateN']).toEqual(x['stateN']);
+    }
+    await threaded.release();
+    await main.release();
+    await expect(threaded.run({})).rejects.toMatchObject({ code: 'INPUT_MISSING' });
+  });
+
+  it('reports a model a worker cannot load as MODEL_LOAD_FAILED', async () => {
+    await expect(createPredictor({ manifest: SILERO_VAD_V5_MANIFEST, model: new Uint8Array([1, 2, 3]), ort: threadedOrt() })).rejects.toMatchObject({
+      code: 'MODEL_LOAD_FAILED',
+    });
   });
 
   it('never batches a stateful model (Silero VAD) or one with a fixed dim 0', () => {

@@ -19,14 +19,16 @@ afterEach(() => {
 
 const hex = (v: number, w = 4) => `0x${(v >>> 0).toString(16).padStart(w, '0')}`;
 
-/** Runs `f` with the SIMD path on and off and returns both outputs as 32- or 16-bit words. */
-function bothWays<T extends Uint16Array | Float32Array>(f: () => T): [Uint16Array | Uint32Array, Uint16Array | Uint32Array] {
+type Words = Uint16Array | Uint32Array;
+const words = (a: Uint16Array | Float32Array): Words => (a instanceof Float32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : a);
+
+/** Runs `f` with the SIMD path on and off and returns both outputs as 16- or 32-bit words. */
+function bothWays(f: () => Uint16Array | Float32Array): [Words, Words] {
   setFloat16SimdEnabled(true);
   const fast = f();
   setFloat16SimdEnabled(false);
   const plain = f();
   setFloat16SimdEnabled(true);
-  const words = (a: T) => (a instanceof Float32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : a);
   return [words(fast), words(plain)];
 }
 
@@ -56,6 +58,17 @@ function randomWords(seed: number, n: number): Uint32Array {
   return Uint32Array.from({ length: n }, () => Math.floor(r() * 4294967296) >>> 0);
 }
 
+/** A seeded shuffle, so rare-path values (Infinity, NaN, overflow) share 8-lane turns with ordinary ones. */
+function shuffled<T extends Uint32Array | Uint16Array>(a: T, seed: number): T {
+  const out = a.slice() as T;
+  const r = rng(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 const asF32 = (w: Uint32Array) => new Float32Array(w.buffer, w.byteOffset, w.length);
 const all16 = Uint16Array.from({ length: 65536 }, (_, i) => i);
 
@@ -71,6 +84,9 @@ describe('float16 / bfloat16 WebAssembly SIMD kernels', () => {
     expect(w.length).toBeGreaterThan(30000);
     expectSame(() => float32ToFloat16Array(asF32(w)), w, 'float16');
     expectSame(() => float32ToBfloat16Array(asF32(w)), w, 'bfloat16');
+    const mixed = shuffled(w, 5);
+    expectSame(() => float32ToFloat16Array(asF32(mixed)), mixed, 'float16 shuffled');
+    expectSame(() => float32ToBfloat16Array(asF32(mixed)), mixed, 'bfloat16 shuffled');
   });
 
   it('narrow float32 like the plain loops on 4 million words spread over all 2^32 patterns', () => {
@@ -85,7 +101,11 @@ describe('float16 / bfloat16 WebAssembly SIMD kernels', () => {
   it('widen all 65,536 patterns like the plain loops (NaN payloads and signalling NaNs kept)', () => {
     expectSame(() => float16ToFloat32Array(all16), all16, 'float16 -> float32');
     expectSame(() => bfloat16ToFloat32Array(all16), all16, 'bfloat16 -> float32');
-    const nan = new Uint32Array(float16ToFloat32Array(Uint16Array.of(0x7c01, 0xfd00, 0x7e00, 0xfc00, 0, 0x8001, 0x03ff, 0x0400, 0x7bff, 0, 0, 0, 0, 0, 0, 0)).buffer);
+    const mixed = shuffled(all16, 9);
+    expectSame(() => float16ToFloat32Array(mixed), mixed, 'float16 -> float32 shuffled');
+    expectSame(() => bfloat16ToFloat32Array(mixed), mixed, 'bfloat16 -> float32 shuffled');
+    const h = Uint16Array.of(0x7c01, 0xfd00, 0x7e00, 0xfc00, 0, 0x8001, 0x03ff, 0x0400, 0x7bff, 0, 0, 0, 0, 0, 0, 0);
+    const nan = new Uint32Array(float16ToFloat32Array(h).buffer);
     expect(Array.from(nan.subarray(0, 9), (v) => hex(v, 8))).toEqual(
       ['0x7f802000', '0xffa00000', '0x7fc00000', '0xff800000', '0x00000000', '0xb3800000', '0x387fc000', '0x38800000', '0x477fe000'],
     );
@@ -112,10 +132,13 @@ describe('float16 / bfloat16 WebAssembly SIMD kernels', () => {
   });
 
   it('keep signed zeros, ties to even and the overflow threshold on the SIMD path', () => {
-    const x = Float32Array.of(-0, 0, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65519.99, 65520, -65520, 1.5 * 2 ** -24, 2.5 * 2 ** -24, 2 ** -25, 1023.75 * 2 ** -24, Infinity, -Infinity, NaN, 0.1);
-    expect(x.length).toBeGreaterThanOrEqual(16); // long enough to take the SIMD path
-    expect(Array.from(float32ToFloat16Array(x), (v) => hex(v))).toEqual(
-      ['0x8000', '0x0000', '0x3c00', '0x3c02', '0x7bff', '0x7bff', '0x7c00', '0xfc00', '0x0002', '0x0002', '0x0000', '0x0400', '0x7c00', '0xfc00', '0x7e00', '0x2e66'],
-    );
+    const x = Float32Array.of(-0, 0, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65519.99, 65520, -65520);
+    const y = Float32Array.of(1.5 * 2 ** -24, 2.5 * 2 ** -24, 2 ** -25, 1023.75 * 2 ** -24, Infinity, -Infinity, NaN, 0.1);
+    const xy = new Float32Array([...x, ...y]);
+    expect(xy.length).toBeGreaterThanOrEqual(16); // long enough to take the SIMD path
+    expect(Array.from(float32ToFloat16Array(xy), (v) => hex(v))).toEqual([
+      ...['0x8000', '0x0000', '0x3c00', '0x3c02', '0x7bff', '0x7bff', '0x7c00', '0xfc00'],
+      ...['0x0002', '0x0002', '0x0000', '0x0400', '0x7c00', '0xfc00', '0x7e00', '0x2e66'],
+    ]);
   });
 });

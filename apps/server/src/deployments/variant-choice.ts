@@ -45,7 +45,8 @@ export function chooseVariant(record: ModelRecord, caps: DeviceCapabilities, pol
   }
   const fp32 = byTarget(runnable.filter((v) => v.precision === 'fp32'));
   if (fp32) {
-    const why = eightBit ? 'device has room for full precision' : 'no 8-bit variant this device runs, fp32 fallback';
+    const anyEightBit = usable.some((v) => EIGHT_BIT.has(v.precision));
+    const why = eightBit ? 'device has room for full precision' : anyEightBit ? 'device runs no 8-bit precision, fp32 fallback' : 'no 8-bit variant, fp32 fallback';
     return { variant: fp32, reason: `fp32: ${why}` };
   }
   const first = byTarget(runnable)!;

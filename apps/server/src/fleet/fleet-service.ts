@@ -39,10 +39,13 @@ export function createFleetService(deps: Deps): FleetService {
     publicKey: async () => ({ keyId: deps.signer.keyId, publicKey: deps.signer.publicKey }),
 
     async registerModel(req) {
-      return deps.registry.register(
+      const out = await deps.registry.register(
         req.manifest as ModelManifestInput,
         req.variants.map((v) => ({ precision: v.precision as Variant['precision'], target: v.target as Variant['target'], source: v.data })),
       );
+      // A model nobody deployed yet goes to every device that asks for it; later versions need a deployment.
+      await deps.deployments.ensureDefault(out.record.id, out.record.version);
+      return out;
     },
     createDeployment: (req) => deps.deployments.create(req),
     listDeployments: () => deps.deployments.list(),

@@ -12,6 +12,7 @@ import {
   type OrtModule,
   type Predictor,
 } from '@lepton/runtime';
+import { threadedOrt } from '@lepton/node-platform';
 import type { InferenceService, TensorInferCall, TensorInferResult, VadDetectCall } from '@lepton/api';
 import type { ArtifactStore } from '../registry/artifact-store';
 import type { ModelRegistry } from '../registry/model-registry';
@@ -32,6 +33,11 @@ export interface ServerInferenceOptions {
   maxTensorBytes?: number;
   /** Sessions per model version, run side by side (default 2: one per core of a small machine). */
   sessionsPerModel?: number;
+  /**
+   * Run the pool's sessions on worker threads (default true). onnxruntime-node runs a session on the JavaScript
+   * thread, so without threads the pool takes turns on one core and competes with HTTP handling.
+   */
+  workerThreads?: boolean;
   /** Overrides every model's manifest batching (the bench turns batching off and on with it). */
   batching?: Partial<Batching>;
   observer?: InferenceObserver;
@@ -40,8 +46,10 @@ export interface ServerInferenceOptions {
 const RECORD_TTL_MS = 2000;
 
 interface Loaded {
-  predictor: Predictor;
   runner: ModelRunner;
+  /** The model bytes, for the main-thread predictor VAD streams use (created on first use). */
+  model: Uint8Array;
+  direct?: Promise<Predictor>;
 }
 
 /**
@@ -119,7 +127,14 @@ export class ServerInference implements InferenceService {
     const loaded = [...this.loaded.values()];
     this.loaded.clear();
     this.ready.clear();
-    await Promise.all(loaded.map((p) => p.then((l) => l.runner.release()).catch(() => undefined)));
+    await Promise.all(
+      loaded.map((p) =>
+        p.then(async (l) => {
+          await l.runner.release();
+          await (await l.direct)?.release();
+        }).catch(() => undefined),
+      ),
+    );
   }
 
   private async detect(req: VadDetectCall, audio: ByteSource): Promise<VadResult> {
@@ -131,7 +146,7 @@ export class ServerInference implements InferenceService {
         task: record.task,
       });
     }
-    const { predictor } = await this.load(record);
+    const predictor = await this.directPredictor(record);
     const run = await detectSpeech(predictor, audio, req.options);
     return {
       model: record.id,
@@ -145,6 +160,17 @@ export class ServerInference implements InferenceService {
       answeredBy: 'server',
       timings: { totalMs: performance.now() - t0, inferenceMs: run.inferenceMs },
     };
+  }
+
+  /**
+   * VAD streams step chunk by chunk (thousands of tiny runs per file): a thread hop per step would cost more than
+   * the step, so they use one main-thread predictor per model version.
+   */
+  private async directPredictor(record: ModelRecord): Promise<Predictor> {
+    const loaded = await this.load(record);
+    loaded.direct ??= createPredictor({ manifest: record.manifest, model: loaded.model, ort: this.opts.ort });
+    loaded.direct.catch(() => (loaded.direct = undefined));
+    return loaded.direct;
   }
 
   /**
@@ -171,9 +197,10 @@ export class ServerInference implements InferenceService {
         const { variant } = await this.opts.registry.resolveVariant(record.id, { version: record.version, precision: 'fp32', target: 'server' });
         const model = await this.opts.artifacts.read(variant.sha256);
         const n = Math.max(1, this.opts.sessionsPerModel ?? 2);
+        const ort = this.opts.workerThreads === false ? this.opts.ort : threadedOrt();
         const predictors: Predictor[] = [];
         try {
-          for (let i = 0; i < n; i++) predictors.push(await createPredictor({ manifest: record.manifest, model, ort: this.opts.ort }));
+          for (let i = 0; i < n; i++) predictors.push(await createPredictor({ manifest: record.manifest, model, ort }));
         } catch (err) {
           await Promise.all(predictors.map((p) => p.release()));
           throw err;
@@ -184,7 +211,7 @@ export class ServerInference implements InferenceService {
           ...(this.opts.batching ? { batching: this.opts.batching } : {}),
           ...(observer?.onExecute ? { onExecute: (e: BatchExecution) => observer.onExecute!(record.id, record.version, e) } : {}),
         });
-        const loaded = { predictor: predictors[0]!, runner };
+        const loaded: Loaded = { runner, model };
         this.ready.set(key, loaded);
         return loaded;
       })();

@@ -61,6 +61,11 @@ export async function registerLeptonHttp(
         // the request with UNAUTHORIZED before any procedure runs.
         createContext: async ({ req }) =>
           services.auth ? { services, auth: { principal: await services.auth.authenticate(req.headers.authorization) } } : { services },
+        // An overloaded model (QUEUE_FULL / QUEUE_TIMEOUT, HTTP 503) tells the client when to come back.
+        responseMeta({ errors }) {
+          const busy = errors.some((e) => isLeptonError(e.cause) && (e.cause.code === 'QUEUE_FULL' || e.cause.code === 'QUEUE_TIMEOUT'));
+          return busy ? { headers: { 'retry-after': '1' } } : {};
+        },
         onError({ error, path }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') scope.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
         },

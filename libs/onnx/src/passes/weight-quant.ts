@@ -21,7 +21,16 @@ export function channelRanges(x: Float32Array, dims: readonly number[], axis: nu
   const outer = axis === undefined ? 1 : dims.slice(0, axis).reduce((a, b) => a * b, 1);
   const min = new Float32Array(dim).fill(Infinity);
   const max = new Float32Array(dim).fill(-Infinity);
-  for (let o = 0; o < outer; o++) {
+  if (inner === 1 && dim > 1) {
+    // Channels on the last axis (MatMul B [K, N]): walk rows, one element per channel.
+    for (let o = 0, i = 0; o < outer; o++) {
+      for (let d = 0; d < dim; d++, i++) {
+        const v = x[i]!;
+        if (v < min[d]!) min[d] = v;
+        if (v > max[d]!) max[d] = v;
+      }
+    }
+  } else for (let o = 0; o < outer; o++) {
     for (let d = 0; d < dim; d++) {
       let lo = min[d]!;
       let hi = max[d]!;
@@ -74,6 +83,13 @@ export function maxQuantError(x: Float32Array, dims: readonly number[], q: Quant
   const data = q.data as Int8Array | Uint8Array;
   const zp = q.zeroPoint as Int8Array | Uint8Array;
   let worst = 0;
+  if (inner === 1 && n > 1) {
+    for (let i = 0, c = 0; i < x.length; i++, c = c + 1 === n ? 0 : c + 1) {
+      const e = Math.abs((data[i]! - zp[c]!) * q.scale[c]! - x[i]!);
+      if (e > worst) worst = e;
+    }
+    return worst;
+  }
   // x is [outer, n, inner] (n = 1 per tensor): walk it block by block instead of dividing per element.
   for (let start = 0, c = 0; start < x.length; start += inner, c = c + 1 === n ? 0 : c + 1) {
     const s = q.scale[c]!;

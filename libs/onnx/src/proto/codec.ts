@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import { LeptonError } from '@lepton/tensor-core';
 import { ONNX_PROTO } from './schema';
-import type { ModelProto } from './types';
+import type { GraphProto, ModelProto } from './types';
 
 let modelType: protobuf.Type | undefined;
 
@@ -36,10 +36,35 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
 
 /** Encode a model (decoded or built) to bytes. */
 export function encodeModel(m: ModelProto): Uint8Array {
-  const out = model().encode(m as unknown as Record<string, unknown>).finish();
-  if (Object.getPrototypeOf(out) === Uint8Array.prototype) return out;
-  // On Node protobufjs returns a Buffer. A big one owns its memory: hand out a plain view (no copy, which matters
-  // for the peak memory of a pass). A small one may be a slice of Node's shared pool: copy it.
-  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) return new Uint8Array(out.buffer, 0, out.byteLength);
+  // protobufjs grows its buffer by doubling and copies the result out at the end: for a model of mostly tensor
+  // bytes that is up to 4x the model in flight. Reserving the tensor bytes up front and taking the written bytes
+  // as a view (finish(true)) keeps it to the model plus a little slack.
+  const writer = protobuf.Writer.create() as protobuf.Writer & { _reserve?: (n: number) => void };
+  const estimate = tensorBytes(m);
+  if (estimate > 1 << 16) writer._reserve?.(estimate + (estimate >> 6) + (1 << 16));
+  const out = model().encode(m as unknown as Record<string, unknown>, writer).finish(estimate > 1 << 16);
+  const plain = Object.getPrototypeOf(out) === Uint8Array.prototype;
+  // A big buffer owns its memory: hand out a plain view. A small one may be a slice of Node's shared pool: copy.
+  if (out.byteLength > 1 << 16 || (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength)) {
+    return plain ? out : new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  }
   return Uint8Array.prototype.slice.call(out);
+}
+
+/** Bytes of raw tensor data in the model (initializers and Constant values of every graph), for sizing. */
+function tensorBytes(m: ModelProto): number {
+  let total = 0;
+  const visit = (g: GraphProto | undefined | null): void => {
+    if (!g) return;
+    for (const t of g.initializer ?? []) total += t.rawData?.length ?? 0;
+    for (const n of g.node ?? []) {
+      for (const a of n.attribute ?? []) {
+        total += a.t?.rawData?.length ?? 0;
+        visit(a.g);
+        for (const sub of a.graphs ?? []) visit(sub);
+      }
+    }
+  };
+  visit(m.graph);
+  return total;
 }

@@ -55,8 +55,8 @@ export function registerFleetCommands(program: Command, io: FleetIo): void {
 
   const deployments = program.command('deployments').description('roll model versions out to devices');
   server(deployments.command('create').description('deploy a model version to devices (staged by percentage)'))
-    .requiredOption('--model <id>', 'model id')
-    .requiredOption('--version <version>', 'model version')
+    .argument('<model>', 'model id')
+    .argument('<version>', 'model version')
     .option('--all', 'every device')
     .option('--group <name>', 'devices of this group')
     .option('--device <id...>', 'these devices')
@@ -64,14 +64,14 @@ export function registerFleetCommands(program: Command, io: FleetIo): void {
     .option('--variant <policy>', 'auto (per device capabilities) or a precision', 'auto')
     .option('--max-failure-rate <r>', 'halt the rollout above this share of failed devices', rate('--max-failure-rate'), 0.2)
     .option('--error-rate <r>', 'a device rolls back above this local error rate', rate('--error-rate'), 0.5)
-    .action(async (flags: Flags & { model: string; version: string; all?: boolean; group?: string; device?: string[]; percent: number; variant: string; maxFailureRate: number; errorRate: number }) => {
+    .action(async (model: string, version: string, flags: Flags & { all?: boolean; group?: string; device?: string[]; percent: number; variant: string; maxFailureRate: number; errorRate: number }) => {
       const chosen = [flags.all, flags.group, flags.device].filter((x) => x !== undefined).length;
       if (chosen !== 1) throw new InvalidArgumentError('choose exactly one target: --all, --group <name> or --device <id...>');
       const target: DeploymentCreate['target'] = flags.all ? { all: true } : flags.group ? { group: flags.group } : { deviceIds: flags.device! };
       const d = await call(flags, () =>
         fleetClient(flags).deployments.create.mutate({
-          model: flags.model,
-          version: flags.version,
+          model,
+          version,
           target,
           percent: flags.percent,
           variantPolicy: flags.variant as DeploymentCreate['variantPolicy'],

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
-import { decodeWireTensor, encodeBase64, encodeWireTensor, type ModelManifest, type WireTensor } from '@lepton/contracts';
+import { ModelManifestSchema, decodeWireTensor, encodeBase64, encodeWireTensor, type ModelManifest, type WireTensor } from '@lepton/contracts';
 import { createPredictor, detectSpeech } from '@lepton/runtime';
 import { ort } from '@lepton/node-platform';
 import {
@@ -49,7 +49,8 @@ export async function runParity(model: string, inputsPath: string, opts: ParityO
     // The id the server registers an uploaded file under, so local and remote runs share one manifest.
     id = `parity-${digest}`;
     version = digest;
-    manifest = manifestFromModel(bytes, { id, version, name: model }) as ModelManifest;
+    // Parsed, so the defaults (explicit session options) are filled in exactly as the server's registry does.
+    manifest = ModelManifestSchema.parse(manifestFromModel(bytes, { id, version, name: model }));
   } else {
     [id, version] = model.split('@') as [string, string | undefined];
     const record = await call(opts.server, () => client.models.get.query({ id, ...(version ? { version } : {}) }));

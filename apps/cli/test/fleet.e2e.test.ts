@@ -1,0 +1,71 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lepton, spawnAgent, spawnListening, type Proc } from './processes';
+
+/** `lepton devices ...` and `lepton deployments ...` against a real server with a real enrolled agent. */
+const ADMIN = 'cli-fleet-admin-key';
+const tmp = mkdtempSync(join(tmpdir(), 'lepton-cli-fleet-'));
+let server: Proc | undefined;
+let agent: Proc | undefined;
+let deviceId = '';
+
+const as = (args: string[]) => lepton([...args, '--server', server!.url], { LEPTON_API_KEY: ADMIN });
+
+beforeAll(async () => {
+  server = await spawnListening('apps/server/src/main.ts', 'Lepton server listening on', {
+    PORT: '0',
+    LEPTON_DATA_DIR: join(tmp, 'server'),
+    LEPTON_ADMIN_KEY: ADMIN,
+    LEPTON_LOG_LEVEL: 'warn',
+  });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('lepton fleet commands', () => {
+  it('creates a one-time enrollment token that enrolls an agent into a group', async () => {
+    const res = await as(['devices', 'token', 'create', '--group', 'lab', '--ttl', '600', '--json']);
+    expect(res.code).toBe(0);
+    const token = JSON.parse(res.stdout) as { token: string; group: string; expiresAt: string };
+    expect(token.group).toBe('lab');
+    agent = await spawnAgent({ serverUrl: server!.url, dataDir: join(tmp, 'edge'), token: token.token });
+    deviceId = JSON.parse(readFileSync(join(tmp, 'edge', 'identity.json'), 'utf8')).deviceId;
+  });
+
+  it('lists devices with group, installed version and last seen', async () => {
+    const res = await as(['devices', 'list']);
+    expect(res.code).toBe(0);
+    const [header, row] = res.stdout.trim().split('\n');
+    expect(header).toMatch(/^DEVICE\s+NAME\s+GROUP\s+MODELS\s+ERRORS\s+P50 MS\s+EVENTS\s+LAST SEEN$/);
+    expect(row).toContain(deviceId);
+    expect(row).toContain('lab');
+    expect(row).toContain('silero-vad-v5@5.0.0 (installed)');
+    expect(row).toMatch(/\ds ago$/);
+  });
+
+  it('creates, lists and shows a deployment', async () => {
+    const created = await as(['deployments', 'create', 'silero-vad-v5', '5.0.0', '--group', 'lab', '--percent', '100', '--max-failure-rate', '0.5']);
+    expect(created.code).toBe(0);
+    const id = /^created (dep_\S+): silero-vad-v5@5\.0\.0 \(100%\)$/.exec(created.stdout.trim())?.[1];
+    expect(id).toBeDefined();
+    const list = await as(['deployments', 'list']);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+silero-vad-v5@5\\.0\\.0\\s+group lab\\s+100%\\s+active`));
+    const status = await as(['deployments', 'status', id!, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ id, status: 'active', maxFailureRate: 0.5, target: { group: 'lab' } });
+  });
+
+  it('refuses without an admin key, and names a bad target choice', async () => {
+    const res = await lepton(['devices', 'list', '--server', server!.url]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^error UNAUTHORIZED: .*pass --key or set LEPTON_API_KEY/m);
+    const bad = await as(['deployments', 'create', 'silero-vad-v5', '5.0.0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error BAD_REQUEST: choose exactly one target/m);
+  });
+});
