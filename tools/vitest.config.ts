@@ -4,8 +4,8 @@ export default defineConfig({
   resolve: { conditions: ['@lepton/source'] },
   test: {
     passWithNoTests: true,
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'conformance/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });
