@@ -77,6 +77,8 @@ export function spawnServer(env: { dataDir: string; token: string; port?: number
     HOST: '127.0.0.1',
     LEPTON_DATA_DIR: env.dataDir,
     LEPTON_ENROLL_TOKEN: env.token,
+    // No background variant builds: a new int8-edge variant would change device assignments mid-test.
+    LEPTON_BUILD_VARIANTS: '0',
   });
 }
 

@@ -79,6 +79,8 @@ export function spawnServer(env: { dataDir: string; token: string; port?: number
     LEPTON_ENROLL_TOKEN: env.token,
     LEPTON_ADMIN_KEY: ADMIN_KEY,
     LEPTON_LOG_LEVEL: 'warn',
+    // No background variant builds: a new int8-edge variant would change device assignments mid-test.
+    LEPTON_BUILD_VARIANTS: '0',
     ...(env.pollMs !== undefined ? { LEPTON_DEVICE_POLL_MS: String(env.pollMs) } : {}),
   });
 }

@@ -26,6 +26,10 @@ export const ServerConfigSchema = z.object({
   LEPTON_MODELS_DIR: z.string().min(1).optional(),
   /** onnxruntime sessions per model version, run side by side (the pool behind the batcher). */
   LEPTON_SESSIONS_PER_MODEL: z.coerce.number().int().min(1).max(64).default(2),
+  /** Build web and edge variants of registered models in the background (1) or not (0). */
+  LEPTON_BUILD_VARIANTS: z.enum(['0', '1', 'true', 'false'], { message: 'expected 1 or 0' }).default('1'),
+  /** WAV files the accuracy report of VAD variants streams (Debian alsa-utils' sounds by default). */
+  LEPTON_VARIANT_AUDIO_DIR: z.string().min(1).default('/usr/share/sounds/alsa'),
 });
 
 export interface ServerConfig {
@@ -41,6 +45,10 @@ export interface ServerConfig {
   webDir: string | undefined;
   modelsDir: string | undefined;
   sessionsPerModel: number;
+  /** Build web/edge variants after registration and at start (LEPTON_BUILD_VARIANTS). */
+  buildVariants: boolean;
+  /** WAV folder for the accuracy reports of VAD variants (random inputs when it holds none). */
+  variantAudioDir: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): ServerConfig {
@@ -64,5 +72,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     webDir: c.LEPTON_WEB_DIR ? resolve(c.LEPTON_WEB_DIR) : undefined,
     modelsDir: c.LEPTON_MODELS_DIR ? resolve(c.LEPTON_MODELS_DIR) : undefined,
     sessionsPerModel: c.LEPTON_SESSIONS_PER_MODEL,
+    buildVariants: c.LEPTON_BUILD_VARIANTS === '1' || c.LEPTON_BUILD_VARIANTS === 'true',
+    variantAudioDir: resolve(c.LEPTON_VARIANT_AUDIO_DIR),
   };
 }

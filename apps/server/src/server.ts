@@ -21,6 +21,7 @@ import { DeploymentService } from './deployments/deployment-service';
 import { TelemetryStore } from './telemetry/telemetry-store';
 import { createFleetService } from './fleet/fleet-service';
 import { ServerParity, withParity } from './parity/parity-service';
+import { VariantJobs } from './variants/variant-jobs';
 
 export interface StartedServer {
   /** http://HOST:PORT, with the port actually bound (PORT=0 picks a free one). */
@@ -36,6 +37,8 @@ export interface StartedServer {
   deployments: DeploymentService;
   telemetry: TelemetryStore;
   signer: Signer;
+  /** Background variant builds (web/edge per registered model version). */
+  variants: VariantJobs;
   close(): Promise<void>;
 }
 
@@ -54,7 +57,16 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
   const keys = new ApiKeys(db);
   const deployments = new DeploymentService(db, registry, signer);
   const telemetry = new TelemetryStore(db);
-  const fleet = createFleetService({ db, keys, devices, deployments, telemetry, registry, signer, pollAfterMs: config.pollAfterMs });
+  const variants = new VariantJobs({
+    db,
+    registry,
+    artifacts,
+    enabled: config.buildVariants,
+    audioDir: config.variantAudioDir,
+    // Jobs start after listen, when the app (and its pino logger) exists.
+    log: { info: (o, m) => app?.log.info(o, m), warn: (o, m) => app?.log.warn(o, m) },
+  });
+  const fleet = createFleetService({ db, keys, devices, deployments, telemetry, registry, signer, pollAfterMs: config.pollAfterMs, variants });
   const metrics = { observer: undefined as ReturnType<typeof inferenceMetrics> | undefined };
   // The observer is created with the metrics registry below; the indirection lets inference exist first.
   const inference: ServerInference = new ServerInference({
@@ -84,7 +96,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     });
     metrics.observer = inferenceMetrics(registerMetrics(app), () => inference.pending());
     openApiRoutes(app);
-    await registerLeptonHttp(app, withParity({ platform: 'server', models: registry, inference, devices, fleet, auth: keys }, parity));
+    await registerLeptonHttp(app, withParity({ platform: 'server', models: registry, inference, devices, fleet, auth: keys, variants }, parity));
     await artifactRoute(app, { registry, artifacts, devices, deployments });
     await staticRoutes(app, { webDir: config.webDir });
     await app.listen({ port: config.port, host: config.host });
@@ -95,6 +107,8 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     self.url = `http://${host}:${port}`;
     const started = app;
+    // After listening: builds run in the background and never delay the start.
+    await variants.start();
     return {
       url: `http://${host}:${port}`,
       port,
@@ -106,8 +120,10 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
       deployments,
       telemetry,
       signer,
+      variants,
       async close() {
         await started.close();
+        await variants.close();
         await inference.close();
         await parity.close();
         await db.destroy();
@@ -115,6 +131,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     };
   } catch (err) {
     await app?.close();
+    await variants.close();
     await inference.close();
     await db.destroy();
     throw err;

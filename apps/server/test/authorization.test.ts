@@ -66,6 +66,9 @@ const MATRIX: { name: string; allowed: Caller[]; call: (c: Client) => Promise<un
   },
   { name: 'deployments.list', allowed: ['admin'], call: (c) => c.deployments.list.query() },
   { name: 'deployments.status', allowed: ['admin'], call: (c) => c.deployments.status.query({ id: 'dep_default_silero-vad-v5' }) },
+  { name: 'variants.jobs', allowed: ['client', 'admin'], call: (c) => c.variants.jobs.query({ model: 'silero-vad-v5' }) },
+  { name: 'variants.report', allowed: ['client', 'admin'], call: (c) => c.variants.report.query({ model: 'silero-vad-v5', variant: 'fp32' }) },
+  { name: 'variants.choose', allowed: ['none', 'client', 'admin', 'device'], call: (c) => c.variants.choose.query({ model: 'silero-vad-v5', target: 'edge' }) },
   { name: 'fleet.publicKey', allowed: ['none', 'client', 'admin', 'device'], call: (c) => c.fleet.publicKey.query() },
   { name: 'fleet.sync', allowed: ['device'], call: (c) => c.fleet.sync.mutate({}) },
   {

@@ -16,7 +16,15 @@ describe('loadConfig', () => {
       webDir: undefined,
       modelsDir: undefined,
       sessionsPerModel: 2,
+      buildVariants: true,
+      variantAudioDir: '/usr/share/sounds/alsa',
     });
+  });
+
+  it('reads LEPTON_BUILD_VARIANTS as 1/0 (or true/false) and names a bad value', () => {
+    expect(loadConfig({ LEPTON_BUILD_VARIANTS: '0' }).buildVariants).toBe(false);
+    expect(loadConfig({ LEPTON_BUILD_VARIANTS: 'true' }).buildVariants).toBe(true);
+    expect(() => loadConfig({ LEPTON_BUILD_VARIANTS: 'yes' })).toThrow(/^invalid server configuration: LEPTON_BUILD_VARIANTS: expected 1 or 0$/);
   });
 
   it('reads PORT=0, a postgres URL and treats empty variables as unset', () => {

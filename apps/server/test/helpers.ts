@@ -9,9 +9,12 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'lepton-server-test-'));
 }
 
-/** A real server on an ephemeral port over a real SQLite file in `dataDir`. */
+/**
+ * A real server on an ephemeral port over a real SQLite file in `dataDir`. Variant builds are off unless a test
+ * turns them on (LEPTON_BUILD_VARIANTS: '1'), so background jobs never change the records other tests look at.
+ */
 export function startTestServer(dataDir: string, env: Record<string, string> = {}): Promise<StartedServer> {
-  return startServer(loadConfig({ PORT: '0', LEPTON_DATA_DIR: dataDir, LEPTON_LOG_LEVEL: 'silent', ...env }));
+  return startServer(loadConfig({ PORT: '0', LEPTON_DATA_DIR: dataDir, LEPTON_LOG_LEVEL: 'silent', LEPTON_BUILD_VARIANTS: '0', ...env }));
 }
 
 export function trpcClient(url: string) {

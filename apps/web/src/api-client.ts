@@ -10,9 +10,13 @@ export function createLeptonClient(baseUrl = '') {
   return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${baseUrl}/trpc` })] });
 }
 
-/** The variant the browser runs: one built for the web, else one for any target, preferring full precision. */
+/**
+ * The variant this page runs: full precision first, because the page compares the browser with the server and the
+ * server runs fp32 (a built fp16-web variant would show float16 rounding, not platform differences); among equal
+ * precisions one built for the web, then one for any target.
+ */
 export function pickWebVariant(model: ModelRecord): Variant | undefined {
-  const rank = (v: Variant): number => (v.target === 'web' ? 0 : v.target === 'any' ? 1 : 2) * 10 + (v.precision === 'fp32' ? 0 : 1);
+  const rank = (v: Variant): number => (v.precision === 'fp32' ? 0 : 1) * 10 + (v.target === 'web' ? 0 : v.target === 'any' ? 1 : 2);
   return [...model.variants].sort((a, b) => rank(a) - rank(b))[0];
 }
 

@@ -8,6 +8,7 @@ import { renderRunResult, runComparison } from './vad-view';
 import { encodeWav16 } from './wav-encoder';
 import { installParityPage } from './parity-page';
 import { installFleetPage } from './fleet-page';
+import { installVariantsPage } from './variants-page';
 import './styles.css';
 
 /**
@@ -112,4 +113,5 @@ async function start(): Promise<void> {
 
 installParityPage(app, client);
 installFleetPage(app);
+installVariantsPage(el.models.closest('section')!);
 void start();

@@ -1,4 +1,5 @@
 import type { ModelRecord } from '@lepton/contracts';
+import { variantText } from './variants-view';
 
 /** The registry's models as a table, and the VAD ones as choices for the run controls. */
 export function renderModels(table: HTMLTableElement, select: HTMLSelectElement, models: ModelRecord[]): void {
@@ -7,7 +8,7 @@ export function renderModels(table: HTMLTableElement, select: HTMLSelectElement,
   for (const m of models) {
     const row = body.insertRow();
     row.dataset['modelId'] = m.id;
-    const variants = m.variants.map((v) => `${v.id} (${v.precision}, ${v.target}, ${formatBytes(v.size)})`).join(', ');
+    const variants = m.variants.map(variantText).join(', ');
     for (const text of [m.id, m.name, m.version, m.task, variants || '–']) row.insertCell().textContent = text;
   }
   const vad = models.filter((m) => m.task === 'vad');
@@ -24,10 +25,4 @@ export function renderModels(table: HTMLTableElement, select: HTMLSelectElement,
 
 export function selectedModel(select: HTMLSelectElement, models: ModelRecord[]): ModelRecord | undefined {
   return models.find((m) => `${m.id}@${m.version}` === select.value);
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

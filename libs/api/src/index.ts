@@ -4,6 +4,7 @@ export * from './errors';
 export * from './root';
 export * from './fleet-services';
 export * from './auth';
+export * from './variant-select';
 export * from './routers/parity-manifest';
 export * from './routers/parity-schemas';
 export * from './routers/parity-compare';

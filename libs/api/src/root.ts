@@ -6,6 +6,7 @@ import { apiKeysRouter } from './routers/api-keys';
 import { deploymentsRouter } from './routers/deployments';
 import { fleetRouter } from './routers/fleet';
 import { parityRouter } from './routers/parity';
+import { variantsRouter } from './routers/variants';
 
 /** The whole API. Server and edge agent mount the same router, so clients cannot tell them apart. */
 export function createAppRouter() {
@@ -18,6 +19,7 @@ export function createAppRouter() {
     apiKeys: apiKeysRouter,
     deployments: deploymentsRouter,
     fleet: fleetRouter,
+    variants: variantsRouter,
   });
 }
 

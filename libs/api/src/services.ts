@@ -1,4 +1,4 @@
-import type { AnsweredBy, InferResponse, ModelRecord, VadOptions, VadResult, WireTensor, WireFormat } from '@lepton/contracts';
+import type { AnsweredBy, InferResponse, ModelRecord, VadOptions, VadResult, Variant, VariantJob, VariantReport, WireTensor, WireFormat } from '@lepton/contracts';
 import type { Tensor } from '@lepton/tensor-core';
 import type { DeviceCapabilities, EnrollResponse } from './schemas';
 import type { Authenticator, AuthState, FleetService } from './fleet-services';
@@ -64,6 +64,14 @@ export interface DeviceService {
   enroll(req: { token: string; name: string; capabilities?: DeviceCapabilities }): Promise<EnrollResponse>;
 }
 
+/** Background variant builds (server only): jobs per model version and the report of each built variant. */
+export interface VariantService {
+  /** Jobs of a model version (latest when omitted), oldest first; MODEL_NOT_FOUND for an unknown model. */
+  jobs(model: string, version?: string): Promise<VariantJob[]>;
+  /** A variant of a model version with its report (null for a variant no job built); ARTIFACT_NOT_FOUND lists the ids. */
+  report(model: string, version: string | undefined, variant: string): Promise<{ model: string; version: string; variant: Variant; report: VariantReport | null; job: VariantJob | null }>;
+}
+
 export interface LeptonServices {
   /** Which platform answers when the local path does (server or edge). */
   platform: AnsweredBy;
@@ -73,6 +81,8 @@ export interface LeptonServices {
   devices?: DeviceService;
   /** Fleet management (server only). */
   fleet?: FleetService;
+  /** Variant builds (server only): `variants.jobs`/`variants.report` answer NOT_IMPLEMENTED without it. */
+  variants?: VariantService;
   /** Present on hosts that check credentials (the server); the HTTP layer puts the caller in ctx.auth. */
   auth?: Authenticator;
 }

@@ -7,3 +7,4 @@ export * from './wire';
 export { encodeBase64, decodeBase64, base64DecodedLength } from './base64';
 export * from './kserve';
 export * from './fleet';
+export * from './variant-jobs';

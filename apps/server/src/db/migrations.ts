@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { fleetMigration } from './fleet-migration';
+import { variantJobsMigration } from './variant-jobs-migration';
 
 /**
  * Migrations live in code (not files found at run time), so the server works the same from source, from a
@@ -70,6 +71,8 @@ const MIGRATIONS: Record<string, Migration> = {
   // Fleet: expiring enrollment tokens with a device group, API keys by role, deployments and per-device
   // rollout state, and telemetry keyed by (device, event id) so a redelivered event is stored once.
   '0003_fleet': { up: (db: Kysely<unknown>) => fleetMigration(db) },
+  // Variant builds: one job per model version and target profile, with progress and the accuracy report.
+  '0004_variant_jobs': { up: (db: Kysely<unknown>) => variantJobsMigration(db) },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

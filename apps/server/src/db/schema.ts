@@ -62,6 +62,7 @@ export interface EnrollmentTokensTable {
 }
 
 import type { ApiKeysTable, DeploymentsTable, DeploymentDevicesTable, TelemetryTable } from './fleet-schema';
+import type { VariantJobsTable } from './variant-jobs-schema';
 
 export interface RegistryDatabase {
   models: ModelsTable;
@@ -74,4 +75,5 @@ export interface RegistryDatabase {
   deployments: DeploymentsTable;
   deployment_devices: DeploymentDevicesTable;
   telemetry: TelemetryTable;
+  variant_jobs: VariantJobsTable;
 }

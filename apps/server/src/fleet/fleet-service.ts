@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { LeptonError } from '@lepton/tensor-core';
-import type { DeviceSummary, ModelManifestInput, Variant } from '@lepton/contracts';
+import type { DeviceSummary, ModelManifestInput, ModelRecord, Variant } from '@lepton/contracts';
 import type { DeviceCapabilities, FleetService } from '@lepton/api';
 import type { RegistryDatabase } from '../db/schema';
 import type { ApiKeys } from '../auth/api-keys';
@@ -20,6 +20,8 @@ interface Deps {
   signer: Signer;
   /** How long a device waits before its next sync (it adds jitter). */
   pollAfterMs: number;
+  /** Queues the web/edge variant builds of a newly registered version. */
+  variants?: { enqueueFor(record: ModelRecord): Promise<unknown> };
 }
 
 /** The server's FleetService: the tRPC fleet procedures over the registry's tables. */
@@ -45,6 +47,7 @@ export function createFleetService(deps: Deps): FleetService {
       );
       // A model nobody deployed yet goes to every device that asks for it; later versions need a deployment.
       await deps.deployments.ensureDefault(out.record.id, out.record.version);
+      if (out.created) await deps.variants?.enqueueFor(out.record);
       return out;
     },
     createDeployment: (req) => deps.deployments.create(req),

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LeptonError } from '@lepton/tensor-core';
-import { PrecisionSchema, type Variant } from '@lepton/contracts';
+import { PrecisionSchema, VariantTargetSchema, type Variant } from '@lepton/contracts';
+import { selectVariant } from '@lepton/api';
 import { sendHttpError } from '@lepton/node-platform';
 import type { ArtifactStore } from '../registry/artifact-store';
 import type { ModelRegistry } from '../registry/model-registry';
@@ -13,7 +14,9 @@ const QuerySchema = z.strictObject({
   version: z.string().min(1).max(64).optional(),
   /** A variant id from the model record (wins over precision). */
   variant: z.string().min(1).max(64).optional(),
-  precision: PrecisionSchema.default('fp32'),
+  precision: PrecisionSchema.optional(),
+  /** Ask for the variant built for a target (web, edge, server, any); see selectVariant in @lepton/api. */
+  target: VariantTargetSchema.optional(),
 });
 
 interface Deps {
@@ -32,7 +35,8 @@ type ArtifactRequest = FastifyRequest<{ Params: { id: string } }>;
  *   identifies the device (logged, last_seen_at) and picks edge-targeted variants.
  * - GET /api/v1/web/models/:id/artifact: for the web app this server serves; no credential, because a browser
  *   has none and every visitor of the page can run the model anyway (web-targeted variants).
- * Query: version, variant (id) or precision (default fp32).
+ * Query: version, variant (id), target (the variant built for web, edge or server) and/or precision (default
+ * fp32; without `target`, the route's own target is preferred among variants of that precision).
  */
 export async function artifactRoute(app: FastifyInstance, deps: Deps): Promise<void> {
   await app.register(async (scope) => {
@@ -60,7 +64,7 @@ async function sendArtifact(
     const issue = query.error.issues[0]!;
     throw new LeptonError('VALIDATION_FAILED', `query ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  const { version, variant: variantId, precision } = query.data;
+  const { version, variant: variantId, precision, target: asked } = query.data;
   const id = request.params.id;
   let resolved: { record: { id: string; version: string }; variant: Variant };
   if (variantId !== undefined) {
@@ -73,8 +77,11 @@ async function sendArtifact(
       });
     }
     resolved = { record, variant };
+  } else if (asked !== undefined) {
+    const record = await deps.registry.get(id, version);
+    resolved = { record, variant: selectVariant(record, { target: asked, ...(precision !== undefined ? { precision } : {}) }) };
   } else {
-    resolved = await deps.registry.resolveVariant(id, { ...(version !== undefined ? { version } : {}), precision, target });
+    resolved = await deps.registry.resolveVariant(id, { ...(version !== undefined ? { version } : {}), precision: precision ?? 'fp32', target });
   }
   const { record, variant } = resolved;
   if (!(await deps.artifacts.has(variant.sha256, variant.size))) {

@@ -104,6 +104,30 @@ export class ModelRegistry implements ModelService {
     });
   }
 
+  /**
+   * Add a variant to a registered version (what the variant jobs build). The file goes into the artifact store
+   * first; a variant id that exists already is left as it is and returned.
+   */
+  async addVariant(id: string, version: string, input: VariantInput): Promise<Variant> {
+    await this.get(id, version);
+    const artifact = await this.artifacts.put(input.source);
+    const target = input.target ?? 'any';
+    const vid = variantId(input.precision, target);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('artifacts')
+        .values({ sha256: artifact.sha256, size: artifact.size, created_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute();
+      await trx
+        .insertInto('variants')
+        .values({ model_id: id, version, variant_id: vid, precision: input.precision, target, sha256: artifact.sha256, size: artifact.size, opset: input.opset ?? null })
+        .onConflict((oc) => oc.columns(['model_id', 'version', 'variant_id']).doNothing())
+        .execute();
+    });
+    return (await this.get(id, version)).variants.find((v) => v.id === vid)!;
+  }
+
   /** Every model version, models by id, newest version first. */
   async list(): Promise<ModelRecord[]> {
     const rows = await this.db

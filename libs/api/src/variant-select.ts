@@ -1,0 +1,39 @@
+import { LeptonError } from '@lepton/tensor-core';
+import type { ModelRecord, Variant, VariantTarget } from '@lepton/contracts';
+
+export interface VariantQuery {
+  /** Where the variant will run; absent: any target (the registered float32 model). */
+  target?: VariantTarget;
+  /** A precision to insist on; absent: fp32, unless a target is given. */
+  precision?: Variant['precision'];
+}
+
+/**
+ * The variant a client gets for a target and/or precision. With a precision: that precision built for the target,
+ * else that precision for any target. With only a target: the variant built for it (the profile's choice), else
+ * the float32 model registered for any target. Neither: fp32. ARTIFACT_NOT_FOUND lists what exists.
+ */
+export function selectVariant(record: ModelRecord, query: VariantQuery = {}): Variant {
+  const target = query.target ?? 'any';
+  const { precision } = query;
+  let found: Variant | undefined;
+  if (precision !== undefined || query.target === undefined) {
+    const p = precision ?? 'fp32';
+    const candidates = record.variants.filter((v) => v.precision === p);
+    found = candidates.find((v) => v.target === target) ?? candidates.find((v) => v.target === 'any');
+  } else {
+    found =
+      record.variants.find((v) => v.target === target) ??
+      record.variants.find((v) => v.target === 'any' && v.precision === 'fp32') ??
+      record.variants.find((v) => v.target === 'any');
+  }
+  if (!found) {
+    const have = record.variants.map((v) => `${v.precision}/${v.target}`).join(', ') || '(none)';
+    throw new LeptonError(
+      'ARTIFACT_NOT_FOUND',
+      `model ${record.id}@${record.version} has no ${precision ?? 'fp32'} variant for target ${target}; variants: ${have}`,
+      { id: record.id, version: record.version, target, ...(precision !== undefined ? { precision } : {}) },
+    );
+  }
+  return found;
+}
