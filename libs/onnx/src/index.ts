@@ -11,6 +11,7 @@ export * from './infer-types';
 export * from './passes/fp16';
 export * from './passes/fp16-values';
 export * from './passes/prune';
+export * from './passes/prune-channels';
 export * from './passes/int8-dynamic';
 export * from './passes/calibration';
 export * from './passes/int8-static';

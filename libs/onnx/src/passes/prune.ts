@@ -4,11 +4,17 @@ import { OnnxType } from '../proto/types';
 import { readFloat32, setTensorData, tensorDims } from '../tensors';
 import { findWeights } from '../weights';
 import { finish, stampPass, weightPath, workingCopy, type ModelInput, type PassResult } from './common';
+import { pruneChannels, type PrunedChannelsReport } from './prune-channels';
 import { isWeightSlot, needsExactFloat32 } from './slots';
 
 export interface PruneOptions {
-  /** Fraction of each weight tensor set to zero, in [0, 1). */
+  /**
+   * Unstructured: the fraction of each weight tensor set to zero. Channels: the fraction of each prunable
+   * producer's output channels removed. In [0, 1).
+   */
   sparsity: number;
+  /** `unstructured` (default): zeros in place, same shapes. `channels`: structured, whole channels removed where safe. */
+  mode?: 'unstructured' | 'channels';
   /** Weights with fewer values are left dense (default 16). */
   minElements?: number;
   exclude?: string[];
@@ -29,13 +35,19 @@ export interface PruneReport {
   pass: 'prune';
   options: Required<PruneOptions>;
   tensors: PrunedTensorReport[];
-  /** Zeros over all pruned tensors / their values. */
+  /** Mode `channels`: each producer -> consumer pair whose channels were removed. */
+  channels: PrunedChannelsReport[];
+  /**
+   * Unstructured: zeros over all pruned tensors / their values. Channels: weight values removed / values the
+   * sliced tensors had.
+   */
   overallSparsity: number;
   notes: string[];
 }
 
 /**
- * Unstructured magnitude pruning: in each weight of Conv, ConvTranspose, Gemm, MatMul and the RNNs, the
+ * Magnitude pruning. Mode `channels` removes whole channels where that is safe (see `pruneChannels`); the default
+ * is unstructured: in each weight of Conv, ConvTranspose, Gemm, MatMul and the RNNs, the
  * `sparsity` fraction of values with the smallest magnitude become 0 (ties at the threshold broken by position, so
  * the count is exact). Biases and other constants are left alone: they are small and pruning them saves nothing.
  * The file keeps its dense layout; the zeros pay off after compression (gzip/brotli) or in sparse kernels.
@@ -46,16 +58,22 @@ export function pruneWeights(input: ModelInput, options: PruneOptions): PassResu
     throw new LeptonError('VALIDATION_FAILED', `sparsity is ${String(s)}; expected a number in [0, 1)`);
   }
   const model = workingCopy(input);
-  const opts: Required<PruneOptions> = { sparsity: s, minElements: options.minElements ?? 16, exclude: options.exclude ?? [] };
-  const report: PruneReport = {
-    pass: 'prune',
-    options: opts,
-    tensors: [],
-    overallSparsity: 0,
-    notes: ['structured (channel) pruning is not done: removing channels needs shape rewrites of every consumer'],
-  };
-  const outputs = outputNames(model.graph!);
+  const mode = options.mode ?? 'unstructured';
+  if (mode !== 'unstructured' && mode !== 'channels') {
+    throw new LeptonError('VALIDATION_FAILED', `prune mode is ${JSON.stringify(mode)}; expected "unstructured" or "channels"`);
+  }
+  const opts: Required<PruneOptions> = { sparsity: s, mode, minElements: options.minElements ?? 16, exclude: options.exclude ?? [] };
+  const report: PruneReport = { pass: 'prune', options: opts, tensors: [], channels: [], overallSparsity: 0, notes: [] };
   const exclude = new Set(opts.exclude);
+  if (mode === 'channels') {
+    const r = pruneChannels(model, s, exclude);
+    report.channels = r.pairs;
+    report.notes = r.skipped;
+    report.overallSparsity = r.valuesBefore ? 1 - r.valuesAfter / r.valuesBefore : 0;
+    stampPass(model, 'prune', opts);
+    return finish(model, report);
+  }
+  const outputs = outputNames(model.graph!);
   let zeros = 0;
   let total = 0;
   for (const w of findWeights(model)) {
