@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTRPCClient, httpLink } from '@trpc/client';
-import type { AppRouter } from '@lepton/api';
+import { appRouter, type AppRouter } from '@lepton/api';
 import { bundledModelPath } from '@lepton/node-platform';
 import type { StartedServer } from '../src';
 import { startTestServer, tempDataDir, trpcFailure } from './helpers';
@@ -43,6 +43,8 @@ const MATRIX: { name: string; allowed: Caller[]; call: (c: Client) => Promise<un
         ],
       }),
   },
+  // Open like infer: it runs a registered model on the server's platforms and returns the comparison.
+  { name: 'parity.run', allowed: ['none', 'client', 'admin', 'device'], call: (c) => c.parity.run.mutate({ model: 'silero-vad-v5', wav: silence(), platforms: ['server'] }) },
   { name: 'vad.detect', allowed: ['none', 'client', 'admin', 'device'], call: (c) => c.vad.detect.mutate({ model: 'silero-vad-v5', wav: silence() }) },
   {
     name: 'devices.enroll',
@@ -108,14 +110,29 @@ function silence(): string {
 beforeAll(async () => {
   server = await startTestServer(tempDataDir(), { LEPTON_ENROLL_TOKEN: ENROLL, LEPTON_ADMIN_KEY: ADMIN });
   clients.none = makeClient(server.url);
-  clients.admin = makeClient(server.url, ADMIN);
-  clients.bogus = makeClient(server.url, 'lpk_not_a_key_of_this_server');
-  clients.client = makeClient(server.url, (await clients.admin.apiKeys.create.mutate({ name: 'matrix client', role: 'client' })).key);
-  clients.device = makeClient(server.url, (await clients.none.devices.enroll.mutate({ token: ENROLL, name: 'matrix device' })).credential);
+  keys.admin = ADMIN;
+  keys.bogus = 'lpk_not_a_key_of_this_server';
+  keys.client = (await makeClient(server.url, ADMIN).apiKeys.create.mutate({ name: 'matrix client', role: 'client' })).key;
+  keys.device = (await clients.none.devices.enroll.mutate({ token: ENROLL, name: 'matrix device' })).credential;
+  for (const c of ['admin', 'bogus', 'client', 'device'] as const) clients[c] = makeClient(server.url, keys[c]);
 });
 afterAll(() => server?.close());
 
+/** Plain-HTTP routes that carry model bytes, by the same callers. */
+const HTTP_MATRIX: { name: string; allowed: Caller[]; path: string }[] = [
+  // Devices download what is deployed to them; the credential picks the device's variant.
+  { name: 'GET /api/v1/models/:id/artifact', allowed: ['device'], path: '/api/v1/models/silero-vad-v5/artifact' },
+  // The web app's own download: every visitor of the page may run the model, so no credential.
+  { name: 'GET /api/v1/web/models/:id/artifact', allowed: ['none', 'client', 'admin', 'device', 'bogus'], path: '/api/v1/web/models/silero-vad-v5/artifact' },
+];
+const keys = {} as Record<Caller, string | undefined>;
+
 describe('authorization matrix', () => {
+  it('has a row for every procedure of the router, and none for procedures that do not exist', () => {
+    const procedures = Object.keys(appRouter._def.procedures).sort();
+    expect(MATRIX.map((r) => r.name).sort()).toEqual(procedures);
+  });
+
   for (const row of MATRIX) {
     for (const caller of CALLERS) {
       const allowed = row.allowed.includes(caller);
@@ -126,6 +143,30 @@ describe('authorization matrix', () => {
           const failure = await trpcFailure(row.call(clients[caller]));
           expect(failure.code).toBe(caller === 'none' || caller === 'bogus' ? 'UNAUTHORIZED' : 'FORBIDDEN');
           expect(failure.httpStatus).toBe(caller === 'none' || caller === 'bogus' ? 401 : 403);
+        }
+      });
+    }
+  }
+});
+
+describe('authorization matrix, artifact downloads over HTTP', () => {
+  for (const row of HTTP_MATRIX) {
+    for (const caller of CALLERS) {
+      const allowed = row.allowed.includes(caller);
+      it(`${row.name} x ${caller}: ${allowed ? 'allowed' : 'refused'}`, async () => {
+        const key = keys[caller];
+        const res = await fetch(`${server.url}${row.path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+        const body = Buffer.from(await res.arrayBuffer());
+        if (allowed) {
+          expect(res.status).toBe(200);
+          expect(body.length).toBe(Number(res.headers.get('content-length')));
+          expect(res.headers.get('x-lepton-sha256')).toMatch(/^[0-9a-f]{64}$/);
+        } else {
+          const expected = caller === 'none' || caller === 'bogus' ? 401 : 403;
+          expect({ status: res.status, code: (JSON.parse(body.toString('utf8')) as { code?: string }).code }).toEqual({
+            status: expected,
+            code: expected === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
+          });
         }
       });
     }

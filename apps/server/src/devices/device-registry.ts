@@ -127,7 +127,12 @@ export class DeviceRegistry implements DeviceService {
     }
     const hash = sha256Hex(match[1]!);
     const row = await this.db.selectFrom('devices').selectAll().where('credential_hash', '=', hash).executeTakeFirst();
-    if (!row) throw new LeptonError('UNAUTHORIZED', 'device credential is not valid on this server; enroll again');
+    if (!row) {
+      // A valid API key of another role is "not allowed", not "log in" (403, as the tRPC procedures answer).
+      const key = await this.db.selectFrom('api_keys').select(['id', 'role']).where('key_hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
+      if (key) throw new LeptonError('FORBIDDEN', `API key ${key.id} has role ${key.role}; this route needs a device credential from devices.enroll`, { role: key.role });
+      throw new LeptonError('UNAUTHORIZED', 'device credential is not valid on this server; enroll again');
+    }
     await this.db.updateTable('devices').set({ last_seen_at: new Date().toISOString() }).where('id', '=', row.id).execute();
     return { id: row.id, name: row.name, capabilities: JSON.parse(row.capabilities) as DeviceCapabilities, ...(row.group_name ? { group: row.group_name } : {}) };
   }
