@@ -19,6 +19,7 @@ import {
   nibble,
   roundHalfAway,
 } from './cast-scalar';
+import { applyOrtNaNRules } from './cast-nan';
 import { sizeOf, storageLength, type Tensor } from './tensor';
 
 export { bigintToFloat32, floatToInt32, floatToInt64, floatToUint32, floatToUint64 } from './cast-scalar';
@@ -146,7 +147,8 @@ function castFloatBits(from: NumericDType, to: NumericDType, src: TensorData, ds
  * (see cast-scalar.ts for the exact rules on NaN, infinities and out-of-range values: floats truncate toward
  * zero and out-of-range values give the x86 "integer indefinite" pattern, then wrap; narrowing integer casts
  * wrap; int4/uint4 round half away from zero and keep the low nibble; bool is "non-zero"). float16/bfloat16 are
- * rounded half to even from float32, int64/uint64 use BigInt. Writes into `out` when given (its length must be
+ * rounded half to even from float32, int64/uint64 use BigInt. NaN signs and payloads follow onnxruntime's own
+ * converters (cast-nan.ts). Writes into `out` when given (its length must be
  * the storage length for the shape); otherwise allocates. Casting to the same dtype copies.
  * Throws DTYPE_UNSUPPORTED for string tensors, TENSOR_SIZE_MISMATCH for a wrong-sized `out`.
  */
@@ -178,6 +180,7 @@ export function castTensor<To extends NumericDType>(t: Tensor, to: To, out?: DTy
     const write = writeFromNumber(to, dst, isFloat(from));
     for (let i = 0; i < count; i++) write(i, read(i));
   }
+  if (from !== to) applyOrtNaNRules(from, to, src, dst, count);
   if ((to === 'int4' || to === 'uint4') && count % 2 === 1) {
     // The unused high nibble of an odd-length packed tensor is zero, whatever `out` held.
     const last = (dst as Uint8Array).length - 1;
