@@ -131,6 +131,16 @@ describe('Softmax / LogSoftmax / Sigmoid within stated ULPs of onnxruntime-node'
     assertClose(got, res['y']!.data as Float32Array, { atol: TWO_ULP_AT_ONE, rtol: 0 }, 'Sigmoid');
     expect([got[0], got[1]]).toEqual([0.5, 0.5]);
   });
+
+  it('Sigmoid at rank 0 and zero-size shapes', async () => {
+    for (const [shape, x] of [[[], Float32Array.of(-3.25)], [[0, 5], new Float32Array(0)]] as [number[], Float32Array][]) {
+      const model = oneNodeModel('Sigmoid', [{ name: 'x', dtype: 'float32', shape }], [{ name: 'y', dtype: 'float32', shape }]);
+      const res = await runModel(model, { x: new ort.Tensor('float32', x, shape) });
+      expect(res['y']!.dims).toEqual(shape);
+      assertClose(sigmoid(x), res['y']!.data as Float32Array, { atol: TWO_ULP_AT_ONE, rtol: 0 }, `Sigmoid [${shape}]`);
+      expect(sigmoid(x).length).toBe(x.length);
+    }
+  });
 });
 
 describe('ArgMax and TopK match onnxruntime-node', () => {
@@ -141,6 +151,8 @@ describe('ArgMax and TopK match onnxruntime-node', () => {
       [[4, 6], 0, 1],
       [[3, 5, 2], -2, 0],
       [[3, 5, 2], 2, 1],
+      [[0, 4], 1, 0],
+      [[3, 0, 2], 0, 1],
     ];
     for (const [shape, axis, last] of cases) {
       // Integers in a small range make ties frequent.
@@ -176,6 +188,16 @@ describe('ArgMax and TopK match onnxruntime-node', () => {
       expect(firstMismatch(got.values, res['v']!.data as Float32Array)).toBe(-1);
       expect(firstMismatch(Array.from(got.indices, BigInt), res['i']!.data as BigInt64Array)).toBe(-1);
     }
+  });
+});
+
+describe('TopK with zero rows', () => {
+  // onnxruntime-node 1.30 crashes the process (native fault) on TopK over a [0, 5] input, so there is no
+  // reference to compare with: the result must be the empty [0, k] pair.
+  it('gives empty values and indices of shape [0, k]', () => {
+    const got = topK(new Float32Array(0), [0, 5], 2);
+    expect(got.shape).toEqual([0, 2]);
+    expect([got.values.length, got.indices.length]).toEqual([0, 0]);
   });
 });
 
