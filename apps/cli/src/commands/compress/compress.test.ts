@@ -56,6 +56,19 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
     await expect(lepton('quantize', SILERO, '-o', join(dir, 'x.onnx'), '--mode', 'int8-static')).rejects.toThrow(/needs --calib/);
   });
 
+  it.skipIf(!existsSync(MNIST))('prune --mode channels removes mnist-8 conv channels and the result still evaluates', async () => {
+    const out = join(dir, 'mnist-channels.onnx');
+    const doc = JSON.parse((await lepton('prune', MNIST, '-o', out, '--sparsity', '0.25', '--mode', 'channels', '--json')).join('\n'));
+    // Convolution28 (8 filters) feeds Convolution110 through Add, Relu and MaxPool; Convolution110 reaches the
+    // classifier through a Reshape, so only the first pair is safe to cut.
+    expect(doc.report.channels.map((c: { channelsBefore: number; channelsAfter: number; between: string[] }) => [c.channelsBefore, c.channelsAfter, c.between])).toEqual([[8, 6, ['Add', 'Relu', 'MaxPool']]]);
+    expect(doc.report.notes.some((n: string) => /Reshape, which mixes or reshapes channels/.test(n))).toBe(true);
+    expect(doc.bytesAfter).toBeLessThan(doc.bytesBefore);
+    const report = JSON.parse((await lepton('eval', MNIST, out, '--data', 'mnist:20', '--json')).join('\n'));
+    expect(report.samples).toBe(200);
+    expect(report.labelled.accuracy).toBeGreaterThan(0.5);
+  });
+
   it.skipIf(!existsSync(MNIST))('quantize --mode int8-static --calib mnist:5, then eval --data mnist:20 --json', async () => {
     const out = join(dir, 'mnist-static.onnx');
     await lepton('quantize', MNIST, '-o', out, '--mode', 'int8-static', '--calib', 'mnist:5');
