@@ -104,7 +104,7 @@ async function ortCast(from: NumericDType, to: NumericDType, shape: number[], da
     outputs: [{ name: 'y', dtype: widen ?? to, shape }],
     initializers: init,
   });
-  const feeds = viaInit ? {} : { x: new ort.Tensor(from as 'float32', data as Float32Array, shape) };
+  const feeds: Record<string, ort.Tensor> = viaInit ? {} : { x: new ort.Tensor(from as 'float32', data as Float32Array, shape) };
   return (await runModel(model, feeds))['y']!.data as TensorData;
 }
 

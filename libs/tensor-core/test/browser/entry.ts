@@ -3,8 +3,23 @@
 import {
   EntropyObserver,
   MinMaxObserver,
+  MseObserver,
   PercentileObserver,
+  accuracy,
   argmax,
+  argmaxAgreement,
+  binaryCrossEntropy,
+  castTensor,
+  centerCrop,
+  createTensor,
+  mae,
+  mse,
+  nchwToNhwc,
+  nllLoss,
+  parity,
+  quantParamsFromRanges,
+  topKAccuracy,
+  type NumericDType,
   crossEntropy,
   dequantizeLinear,
   dynamicQuantizeLinear,
@@ -55,6 +70,28 @@ function edgeFloats(): Float32Array {
 }
 
 const all16 = (): Uint16Array => Uint16Array.from({ length: 65536 }, (_, i) => i);
+
+const CAST_DTYPES: NumericDType[] = [
+  'float32', 'float64', 'float16', 'bfloat16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'int4', 'uint4',
+];
+
+/** Every source dtype (values made from the edge floats) cast to every dtype, concatenated. */
+function castMatrix(): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const edges = edgeFloats();
+  const f16 = all16();
+  for (const from of CAST_DTYPES) {
+    const src = from === 'float16' || from === 'bfloat16' ? createTensor(from, [f16.length], f16) : castTensor(createTensor('float32', [edges.length], edges), from);
+    for (const to of CAST_DTYPES) parts.push(bytes(castTensor(src, to).data as ArrayBufferView));
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 const bytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const f64 = (...v: number[]): Uint8Array => bytes(Float64Array.from(v));
@@ -111,6 +148,49 @@ export function runKernels(): Record<string, Uint8Array> {
         values.push(range.min, range.max, range.skippedNonFinite);
       }
       return f64(...values);
+    })(),
+    castMatrix: castMatrix(),
+    dequantizeInt4Blocked: bytes(
+      dequantizeLinear(quantizeLinear(x, [32, 128], { dtype: 'int4', scale: new Float32Array(32 * 4).fill(0.75), axis: 1, blockSize: 32 }), [32, 128], {
+        dtype: 'int4',
+        scale: new Float32Array(32 * 4).fill(0.75),
+        axis: 1,
+        blockSize: 32,
+      }),
+    ),
+    nchwToNhwc: bytes(nchwToNhwc(x, [1, 4, 32, 32])),
+    centerCrop: bytes(centerCrop(finite, [1, 4, 32, 32], [20, 11])),
+    imageBgrGray: new Uint8Array([
+      ...bytes(imageToTensor(pixels.subarray(0, 32 * 24 * 3), { width: 32, height: 24, format: 'bgr', channels: 'bgr', layout: 'nhwc', divisor: 1 })),
+      ...bytes(imageToTensor(pixels.subarray(0, 32 * 24), { width: 32, height: 24, format: 'gray' })),
+    ]),
+    calibrationMsePerAxis: (() => {
+      const values: number[] = [];
+      const m = new MseObserver({ levels: 16 });
+      m.observe(finite);
+      const mr = m.range();
+      values.push(mr.min, mr.max);
+      const perAxis = new MinMaxObserver({ axis: 1 });
+      perAxis.observe(x, shape);
+      for (const c of perAxis.ranges()) values.push(c.min, c.max, c.skippedNonFinite);
+      const p = quantParamsFromRanges(perAxis.ranges(), { dtype: 'int8' });
+      return new Uint8Array([...f64(...values), ...bytes(p.scale), ...p.zeroPoint]);
+    })(),
+    metrics: (() => {
+      const other = finite.map((v, i) => v + ((i % 7) - 3) * 1e-3);
+      const pr = parity(other, finite);
+      const labels = Array.from({ length: 32 }, (_, i) => (i * 7) % 128);
+      const ag = argmaxAgreement(other, finite, 128);
+      const probs = sigmoid(finite.subarray(0, 256));
+      return f64(
+        pr.maxAbs, pr.maxRel, pr.maxUlp, pr.cosine, pr.sqnrDb, pr.nonFiniteMismatches,
+        mse(other, finite), mae(other, finite),
+        nllLoss(logSoftmax(finite, [32, 128]), 128, labels),
+        crossEntropy(softmax(finite, [32, 128]), 128, labels, { from: 'probabilities' }),
+        binaryCrossEntropy(finite.subarray(0, 256), Array.from(probs, (v) => (v > 0.5 ? 1 : 0))),
+        accuracy(finite, 128, labels), topKAccuracy(finite, 128, labels, 5),
+        ag.agree, ag.nearTies, ag.hardDisagreements.length,
+      );
     })(),
   };
   return r;
