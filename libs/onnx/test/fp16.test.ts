@@ -77,6 +77,23 @@ describe('fp16 (compression case fp16-overflow)', () => {
     expect(m.graph!.output[0]!.type!.tensorType!.elemType).toBe(10);
   });
 
+  it('op and node block lists keep those nodes and their weights in float32, with Casts around them', async () => {
+    const m = bytes(model(graph([node('MatMul', ['X', 'W'], ['H']), node('Relu', ['H'], ['R']), node('MatMul', ['R', 'V'], ['Y'])], [['X', 1, [2, 8]]], [['Y', 1, [2, 4]]], [f32('W', [8, 8], randomFloats(64, 1)), f32('V', [8, 4], randomFloats(32, 2))])));
+    for (const opts of [{ opBlockList: ['MatMul'] }, { nodeBlockList: ['MatMul_H', 'MatMul_Y'] }]) {
+      const r = convertFloat16(m, opts);
+      const out = decodeModel(r.model);
+      expect(r.report.keptFp32Nodes.map((n) => n.node).sort()).toEqual(['MatMul_H', 'MatMul_Y']);
+      expect(out.graph!.initializer.map((t) => [t.name, t.dataType])).toEqual([['W', 1], ['V', 1]]);
+      // Relu alone runs in float16: a Cast down before it and one up after it.
+      expect(out.graph!.node.filter((n) => n.opType === 'Cast').map((n) => int64(n.attribute[0]!.i))).toEqual([10, 1]);
+      const x = { X: tensor(randomFloats(16, 3), [2, 8]) };
+      const [a, b] = [(await run(m, x)).Y!, (await run(r.model, x)).Y!];
+      const diff = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
+      // onnxruntime may fold the Cast -> Relu -> Cast round trip away, so only closeness is asserted.
+      expect(diff).toBeLessThan(0.01);
+    }
+  });
+
   it.skipIf(!hasChecker)('passes onnx.checker.check_model', () => {
     const other = bytes(model(graph([node('MatMul', ['X', 'W'], ['Y'])], [['X', 1, [2, 8]]], [['Y', 1, [2, 4]]], [f32('W', [8, 4], randomFloats(32, 1))])));
     expect(checkModels({ overflow: r.model, io16: convertFloat16(original, { keepIoTypes: false }).model, matmul: convertFloat16(other).model })).toEqual({ overflow: '', io16: '', matmul: '' });
