@@ -10,10 +10,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
+  argmax,
   dequantizeLinear,
+  dynamicQuantizeLinear,
+  float16ToFloat32Array,
   float32ToFloat16Array,
   imageToTensor,
   quantizeLinear,
+  resize,
+  sigmoid,
   softmax,
   transpose,
 } from '@lepton/tensor-core';
@@ -30,7 +35,7 @@ interface Init {
   shape: number[];
   data: Float32Array | Uint8Array;
 }
-const ELEM = { float32: 1, uint8: 2, float16: 10 } as const;
+const ELEM = { float32: 1, uint8: 2, int64: 7, float16: 10 } as const;
 
 function buildModel(spec: {
   nodes: { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, Attr> }[];
@@ -225,6 +230,77 @@ const kernels: Kernel[] = [
       return { elements: rows * 1000, ours: () => softmax(x, shape, -1, out), ort: () => s.run({ x: new ort.Tensor('float32', x, shape) }) };
     },
   },
+  {
+    name: 'float16 widen',
+    what: 'Cast float16 -> float32',
+    async setup(n) {
+      const h = float32ToFloat16Array(floats(n));
+      const out = new Float32Array(n);
+      const s = await session(oneNodeModel('Cast', [{ name: 'x', dtype: 'float16', shape: [n] }], [{ name: 'y', dtype: 'float32', shape: [n] }], { to: 1 }));
+      return { elements: n, ours: () => float16ToFloat32Array(h, out), ort: () => s.run({ x: new ort.Tensor('float16', h, [n]) }) };
+    },
+  },
+  {
+    name: 'dynamic quantize',
+    what: 'DynamicQuantizeLinear float32 -> uint8 (range, scale, zero point, values)',
+    async setup(n) {
+      const x = floats(n);
+      const out = new Uint8Array(n);
+      const s = await session(
+        buildModel({
+          nodes: [{ op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['y', 's', 'z'] }],
+          inputs: [{ name: 'x', dtype: 'float32', shape: [n] }],
+          outputs: [
+            { name: 'y', dtype: 'uint8', shape: [n] },
+            { name: 's', dtype: 'float32', shape: [] },
+            { name: 'z', dtype: 'uint8', shape: [] },
+          ],
+        }),
+      );
+      return { elements: n, ours: () => dynamicQuantizeLinear(x, out), ort: () => s.run({ x: new ort.Tensor('float32', x, [n]) }) };
+    },
+  },
+  {
+    name: 'sigmoid',
+    what: 'Sigmoid float32',
+    async setup(n) {
+      const x = floats(n);
+      const out = new Float32Array(n);
+      const s = await session(oneNodeModel('Sigmoid', [{ name: 'x', dtype: 'float32', shape: [n] }], [{ name: 'y', dtype: 'float32', shape: [n] }]));
+      return { elements: n, ours: () => sigmoid(x, out), ort: () => s.run({ x: new ort.Tensor('float32', x, [n]) }) };
+    },
+  },
+  {
+    name: 'argmax',
+    what: 'ArgMax float32 over rows of 1000 (ORT returns int64, ours int32)',
+    async setup(n) {
+      const rows = Math.max(1, Math.round(n / 1000));
+      const shape = [rows, 1000];
+      const x = floats(rows * 1000);
+      const out = new Int32Array(rows);
+      const s = await session(oneNodeModel('ArgMax', [{ name: 'x', dtype: 'float32', shape }], [{ name: 'y', dtype: 'int64', shape: [rows, 1] }], { axis: 1, keepdims: 1 }));
+      return { elements: rows * 1000, ours: () => argmax(x, shape, { axis: 1 }, out), ort: () => s.run({ x: new ort.Tensor('float32', x, shape) }) };
+    },
+  },
+  {
+    name: 'resize',
+    what: 'Resize linear half_pixel, NCHW C = 3, 2x up (elements = output count)',
+    async setup(n) {
+      const side = Math.max(1, Math.round(Math.sqrt(n / 12)));
+      const shape = [1, 3, side, side];
+      const outShape = [1, 3, 2 * side, 2 * side];
+      const x = floats(3 * side * side);
+      const out = new Float32Array(12 * side * side);
+      const s = await session(
+        oneNodeModel('Resize', [{ name: 'x', dtype: 'float32', shape }], [{ name: 'y', dtype: 'float32', shape: outShape }], {}, [
+          { name: 'roi', dtype: 'float32', shape: [0], data: new Float32Array(0) },
+          { name: 'scales', dtype: 'float32', shape: [4], data: Float32Array.of(1, 1, 2, 2) },
+        ]),
+      );
+      const opts = { size: [2 * side, 2 * side] as [number, number], mode: 'linear' as const, coordinateMode: 'half_pixel' as const };
+      return { elements: out.length, ours: () => resize(x, shape, opts, out), ort: () => s.run({ x: new ort.Tensor('float32', x, shape) }) };
+    },
+  },
 ];
 
 /** Timer for one implementation: calls per batch sized to >= 2 ms after a warm-up. */
@@ -284,7 +360,7 @@ interface Row {
 
 function targetFor(kernel: string, nominal: number): number | null {
   if (nominal <= 1e3) return 1;
-  if (nominal >= 1e7) return ['quantize', 'dequantize', 'float16 cast'].includes(kernel) ? 0.5 : ['transpose', 'normalize'].includes(kernel) ? 1 : null;
+  if (nominal >= 1e7) return ['quantize', 'dequantize', 'float16 cast', 'float16 widen', 'dynamic quantize'].includes(kernel) ? 0.5 : ['transpose', 'normalize'].includes(kernel) ? 1 : null;
   return null;
 }
 
