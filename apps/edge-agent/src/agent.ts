@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
-import type { LeptonServices } from '@lepton/api';
+import type { DeviceCapabilities, LeptonServices } from '@lepton/api';
 import { ort, registerLeptonHttp } from '@lepton/node-platform';
 import type { EdgeConfig } from './config';
 import { loadIdentity, saveIdentity, identityPath, type Identity } from './identity';
@@ -12,7 +12,7 @@ import { Upstream } from './upstream';
 import { SignatureVerifier } from './signature';
 import { Outbox } from './outbox';
 import { SyncLoop } from './sync-loop';
-import { CAPABILITIES } from './capabilities';
+import { detectCapabilities } from './capabilities';
 
 export interface EdgeAgent {
   /** Base URL the agent listens on (loopback by default). */
@@ -38,7 +38,8 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
   const log: Log = opts.log ?? ignore;
   const upstream = new Upstream({ url: config.serverUrl, timeoutMs: config.upstreamTimeoutMs });
 
-  const identity = await ensureIdentity(config, upstream, log);
+  const capabilities = detectCapabilities({ memoryMb: config.memoryMb });
+  const identity = await ensureIdentity(config, upstream, log, capabilities);
   upstream.credential = identity.credential;
   const verifier = new SignatureVerifier(identity.serverKey!);
   const cache = new ModelCache(config.dataDir, verifier);
@@ -53,7 +54,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
     cache,
     log,
     models: config.models,
-    capabilities: CAPABILITIES,
+    capabilities,
     pollMs: config.pollMs,
     backoffMaxMs: config.backoffMaxMs,
     cacheMaxBytes: config.cacheMaxBytes,
@@ -103,7 +104,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
   };
 }
 
-async function ensureIdentity(config: EdgeConfig, upstream: Upstream, log: Log): Promise<Identity> {
+async function ensureIdentity(config: EdgeConfig, upstream: Upstream, log: Log, capabilities: DeviceCapabilities): Promise<Identity> {
   const stored = await loadIdentity(config.dataDir);
   if (stored) {
     if (stored.serverUrl !== config.serverUrl) {
@@ -125,7 +126,7 @@ async function ensureIdentity(config: EdgeConfig, upstream: Upstream, log: Log):
   }
   let enrolled;
   try {
-    enrolled = await upstream.enroll(config.enrollToken, config.deviceName, CAPABILITIES);
+    enrolled = await upstream.enroll(config.enrollToken, config.deviceName, capabilities);
   } catch (err) {
     if (isLeptonError(err) && (err.code === 'ENROLLMENT_INVALID' || err.code === 'ENROLLMENT_EXPIRED' || err.code === 'UNAUTHORIZED')) {
       throw new LeptonError('ENROLLMENT_INVALID', `server ${config.serverUrl} rejected the enrollment token (LEPTON_ENROLL_TOKEN): ${err.message}`);

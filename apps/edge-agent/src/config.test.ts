@@ -19,6 +19,7 @@ describe('loadEdgeConfig', () => {
       outboxMaxBytes: 16 * 1024 * 1024,
       cacheMaxBytes: 2 * 1024 * 1024 * 1024,
       healthMinCalls: 20,
+      memoryMb: undefined,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -32,6 +33,7 @@ describe('loadEdgeConfig', () => {
         LEPTON_ENROLL_TOKEN: 'tok-123456',
         EDGE_DATA_DIR: '/var/lib/lepton',
         EDGE_MODELS: 'silero-vad-v5, other-model ,',
+        EDGE_MEMORY_MB: '1024',
       },
       '/x',
     );
@@ -40,6 +42,7 @@ describe('loadEdgeConfig', () => {
     expect(c.enrollToken).toBe('tok-123456');
     expect(c.dataDir).toBe('/var/lib/lepton');
     expect(c.models).toEqual(['silero-vad-v5', 'other-model']);
+    expect(c.memoryMb).toBe(1024);
   });
 
   it('treats an empty variable as unset and an empty model list as forward-only', () => {
@@ -53,6 +56,8 @@ describe('loadEdgeConfig', () => {
     [{ EDGE_PORT: 'abc' }, 'EDGE_PORT'],
     [{ LEPTON_SERVER_URL: 'ftp://host' }, 'LEPTON_SERVER_URL'],
     [{ EDGE_MODELS: 'Bad Model' }, 'EDGE_MODELS'],
+    [{ EDGE_MEMORY_MB: '8' }, 'EDGE_MEMORY_MB'],
+    [{ EDGE_MEMORY_MB: '1.5' }, 'EDGE_MEMORY_MB'],
   ])('rejects %o with VALIDATION_FAILED naming %s', (env, name) => {
     expect(() => loadEdgeConfig(env)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', message: expect.stringContaining(name) }));
   });

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   EDGE_CACHE_MAX_BYTES: z.coerce.number().int().min(1).default(2 * 1024 * 1024 * 1024),
   /** Local calls before a new version is judged healthy or rolled back for its error rate. */
   EDGE_HEALTH_MIN_CALLS: z.coerce.number().int().min(1).default(20),
+  /** Memory (MiB) the device can give models, reported for the server's variant choice (unset: detected). */
+  EDGE_MEMORY_MB: z.coerce.number().int().min(16).max(16 * 1024 * 1024).optional(),
 });
 
 export interface EdgeConfig {
@@ -46,6 +48,8 @@ export interface EdgeConfig {
   readonly outboxMaxBytes: number;
   readonly cacheMaxBytes: number;
   readonly healthMinCalls: number;
+  /** EDGE_MEMORY_MB; undefined: physical memory or the cgroup limit, whichever is smaller. */
+  readonly memoryMb: number | undefined;
 }
 
 export function loadEdgeConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): EdgeConfig {
@@ -85,5 +89,6 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
     outboxMaxBytes: e.EDGE_OUTBOX_MAX_BYTES,
     cacheMaxBytes: e.EDGE_CACHE_MAX_BYTES,
     healthMinCalls: e.EDGE_HEALTH_MIN_CALLS,
+    memoryMb: e.EDGE_MEMORY_MB,
   });
 }
