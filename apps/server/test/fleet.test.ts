@@ -180,6 +180,48 @@ describe('variant choice', () => {
     expect(chooseVariant(r, { memoryMb: 512, precisions: ['fp32'] }, 'auto').reason).toBe('fp32: device runs no 8-bit precision, fp32 fallback');
   });
 
+  it('assigns each device the variant for its capabilities, shows it with the reason in devices.list, and skips only models a device cannot run', async () => {
+    const manifest = { ...(await admin.models.get.query({ id: MODEL, version: '5.0.0' })).manifest, id: 'choice-model', version: '1.0.0' };
+    const int8Bytes = Buffer.concat([bytes, Buffer.from('int8 stand-in')]);
+    await admin.deployments.registerModel.mutate({
+      manifest,
+      variants: [
+        { precision: 'fp32', data: bytes.toString('base64') },
+        { precision: 'int8', target: 'edge', data: int8Bytes.toString('base64') },
+      ],
+    });
+    const enrollWith = async (name: string, capabilities: Record<string, unknown>) => {
+      const { token } = await admin.devices.createToken.mutate({ ttlSeconds: 600 });
+      const d = await client(server.url).devices.enroll.mutate({ token, name, capabilities });
+      return { ...d, api: client(server.url, d.credential) };
+    };
+    const small = await enrollWith('choice-small', { precisions: ['fp32', 'int8'], memoryMb: 1024, arch: 'arm64' });
+    const big = await enrollWith('choice-big', { precisions: ['fp32', 'int8'], memoryMb: 16384, arch: 'x64', cpuFeatures: ['avx2'] });
+    const fp16Only = await enrollWith('choice-fp16', { precisions: ['fp16'], memoryMb: 16384 });
+
+    const pick = async (d: typeof small) => {
+      const a = (await d.api.fleet.sync.mutate({})).assignments.find((x) => x.model === 'choice-model');
+      return a && { variant: a.variantId, precision: a.signed.payload.precision, sha256: a.signed.payload.sha256, reason: a.reason };
+    };
+    expect(await pick(small)).toEqual({ variant: 'int8-edge', precision: 'int8', sha256: createHash('sha256').update(int8Bytes).digest('hex'), reason: 'int8: 1024 MB memory is under 4096 MB' });
+    expect(await pick(big)).toEqual({ variant: 'fp32', precision: 'fp32', sha256: createHash('sha256').update(bytes).digest('hex'), reason: 'fp32: device has room for full precision' });
+    // No fp16 variant of anything: the sync still answers, with neither model instead of failing as a whole.
+    expect((await fp16Only.api.fleet.sync.mutate({})).assignments).toEqual([]);
+
+    const list = await admin.devices.list.query();
+    const assigned = (id: string) => list.find((d) => d.id === id)!.assigned!['choice-model'];
+    expect(assigned(small.deviceId)).toEqual({ version: '1.0.0', variant: 'int8-edge', precision: 'int8', reason: 'int8: 1024 MB memory is under 4096 MB' });
+    expect(assigned(big.deviceId)).toEqual({ version: '1.0.0', variant: 'fp32', precision: 'fp32', reason: 'fp32: device has room for full precision' });
+    expect(assigned(fp16Only.deviceId)).toEqual({
+      version: '1.0.0',
+      reason: 'ARTIFACT_NOT_FOUND: model choice-model@1.0.0 has no variant this device runs (it supports fp16); variants: fp32 (fp32/any), int8-edge (int8/edge)',
+    });
+    // The small device downloads exactly the bytes its signed payload names.
+    const res = await fetch(`${server.url}/api/v1/models/choice-model/artifact?variant=int8-edge`, { headers: { authorization: `Bearer ${small.credential}` } });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(int8Bytes)).toBe(true);
+  });
+
   it('falls back to fp32 when no int8 exists, prefers edge builds, and names what exists on failure', () => {
     const r = record([variant('fp32', 'fp32'), variant('fp32-edge', 'fp32', 'edge')]);
     expect(chooseVariant(r, { memoryMb: 512 }, 'auto')).toEqual({ variant: r.variants[1], reason: 'fp32: no 8-bit variant, fp32 fallback' });

@@ -157,6 +157,13 @@ export const DeviceSummarySchema = z.object({
   lastSeenAt: z.string().optional(),
   /** model id -> { version, state } as last reported. */
   installed: z.record(z.string(), z.object({ version: z.string(), state: z.string() })),
+  /**
+   * model id -> what the server assigns the device now: the version, the variant chosen for its capabilities and
+   * why (no variant: `reason` says why none fits).
+   */
+  assigned: z
+    .record(z.string(), z.object({ version: z.string(), variant: z.string().optional(), precision: z.string().optional(), reason: z.string() }))
+    .optional(),
   /** Recent local inference latencies (ms, oldest first) and error share, from telemetry. */
   latencies: z.array(z.number()),
   errorRate: z.number(),

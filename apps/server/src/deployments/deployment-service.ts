@@ -7,6 +7,8 @@ import {
   type Deployment,
   type DeploymentCreate,
   type DeviceReport,
+  type ModelRecord,
+  type Variant,
 } from '@lepton/contracts';
 import type { DeviceCapabilities } from '@lepton/api';
 import type { RegistryDatabase } from '../db/schema';
@@ -20,6 +22,9 @@ interface DeviceRow {
   id: string;
   group_name?: string | null;
 }
+
+/** One model of a device's plan: the deployment it follows and the variant chosen (or why none fits). */
+export type PlannedModel = { deployment: DeploymentsTable; record: ModelRecord } & ({ variant: Variant; reason: string } | { error: LeptonError });
 
 /** States after which a device no longer runs a deployment (it went back to the one before). */
 const FAILED = new Set(['failed', 'rolled-back']);
@@ -98,22 +103,40 @@ export class DeploymentService {
     return rows.map((r) => ({ deviceId: r.device_id, state: r.state, ...(r.message ? { message: r.message } : {}), updatedAt: r.updated_at }));
   }
 
-  /** What one device should run now, with a signed variant per model. */
-  async assignmentsFor(device: DeviceRow, caps: DeviceCapabilities): Promise<Assignment[]> {
+  /**
+   * What one device should run now and which variant, without writing anything (the fleet view shows it). A
+   * model none of whose variants this device runs gets `error` instead of a variant; the others still go ahead.
+   */
+  async plan(device: DeviceRow, caps: DeviceCapabilities): Promise<PlannedModel[]> {
     const rows = await this.db.selectFrom('deployments').selectAll().where('status', '=', 'active').orderBy('seq', 'desc').execute();
     const mine = await this.db.selectFrom('deployment_devices').selectAll().where('device_id', '=', device.id).execute();
     const failed = new Set(mine.filter((r) => FAILED.has(r.state)).map((r) => r.deployment_id));
-    const known = new Set(mine.map((r) => r.deployment_id));
     const chosen = new Map<string, DeploymentsTable>();
     for (const r of rows) {
       if (chosen.has(r.model_id) || failed.has(r.id)) continue;
       if (!targets(JSON.parse(r.target) as Target, device) || bucketOf(r.id, device.id) >= r.percent) continue;
       chosen.set(r.model_id, r);
     }
-    const out: Assignment[] = [];
+    const out: PlannedModel[] = [];
     for (const r of chosen.values()) {
       const record = await this.registry.get(r.model_id, r.version);
-      const { variant, reason } = chooseVariant(record, caps, r.variant_policy);
+      try {
+        out.push({ deployment: r, record, ...chooseVariant(record, caps, r.variant_policy) });
+      } catch (err) {
+        if (!(err instanceof LeptonError)) throw err;
+        out.push({ deployment: r, record, error: err });
+      }
+    }
+    return out;
+  }
+
+  /** What one device should run now, with a signed variant per model (models it can run no variant of are left out). */
+  async assignmentsFor(device: DeviceRow, caps: DeviceCapabilities): Promise<Assignment[]> {
+    const known = new Set((await this.db.selectFrom('deployment_devices').select('deployment_id').where('device_id', '=', device.id).execute()).map((r) => r.deployment_id));
+    const out: Assignment[] = [];
+    for (const p of await this.plan(device, caps)) {
+      if (!('variant' in p)) continue;
+      const { deployment: r, record, variant, reason } = p;
       const signed = this.signer.sign({
         modelId: record.id,
         version: record.version,

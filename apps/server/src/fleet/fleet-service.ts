@@ -93,6 +93,13 @@ export function createFleetService(deps: Deps): FleetService {
           if (!prev || s.state !== 'pending' || prev.state === 'pending') installed[s.model_id] = { version: s.version, state: s.state };
           if ((s.state === 'failed' || s.state === 'rolled-back') && prev && prev.version !== s.version) installed[s.model_id] = prev;
         }
+        const assigned: NonNullable<DeviceSummary['assigned']> = {};
+        for (const p of await deps.deployments.plan(r, JSON.parse(r.capabilities) as DeviceCapabilities)) {
+          assigned[p.record.id] =
+            'variant' in p
+              ? { version: p.record.version, variant: p.variant.id, precision: p.variant.precision, reason: p.reason }
+              : { version: p.record.version, reason: `${p.error.code}: ${p.error.message}` };
+        }
         out.push({
           id: r.id,
           name: r.name,
@@ -101,6 +108,7 @@ export function createFleetService(deps: Deps): FleetService {
           createdAt: r.created_at,
           ...(r.last_seen_at ? { lastSeenAt: r.last_seen_at } : {}),
           installed,
+          assigned,
           ...(await deps.telemetry.summary(r.id)),
         });
       }
