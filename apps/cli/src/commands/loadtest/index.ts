@@ -1,4 +1,5 @@
 export { registerLoadtestCommand } from './command';
-export { runLoadTest, checkLoopback, type LoadTestOptions } from './runner';
+export { runLoadTest, runPreparedSteps, checkLoopback, type LoadTestOptions, type StepPlan } from './runner';
+export { RawConnection, responseEnd, serializeRequest } from './raw-http';
 export { prepareRequest, syntheticInputs, LOAD_PROTOCOLS, type LoadProtocol, type PreparedRequest } from './payload';
 export { percentile, summarize, toCsv, toTable, type StepResult } from './stats';

@@ -6,6 +6,8 @@ export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['trpc', 'kserve-json', '
 
 /** One prepared request: sent unchanged many times, so encoding never competes with the server for the CPU. */
 export interface PreparedRequest {
+  /** POST unless given (GET is for measuring the HTTP floor on a health route). */
+  method?: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
   body: Uint8Array;

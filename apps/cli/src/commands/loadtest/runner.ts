@@ -1,8 +1,8 @@
-import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { LeptonError } from '@lepton/tensor-core';
 import { KserveModelMetadataSchema } from '@lepton/contracts';
 import { prepareRequest, syntheticInputs, type LoadProtocol, type PreparedRequest } from './payload';
+import { RawConnection, serializeRequest } from './raw-http';
 import { summarize, type StepResult } from './stats';
 
 export interface LoadTestOptions {
@@ -39,22 +39,6 @@ export function checkLoopback(url: string): URL {
   return u;
 }
 
-/** One request on a keep-alive agent: resolves with the status (0 for a transport failure) after the body is read. */
-function send(base: URL, agent: Agent, req: PreparedRequest): Promise<number> {
-  return new Promise((resolve) => {
-    const r = request(
-      { host: base.hostname.replace(/^\[|\]$/g, ''), port: base.port, path: req.path, method: 'POST', agent, headers: { ...req.headers, 'content-length': String(req.body.length) } },
-      (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    r.on('error', () => resolve(0));
-    r.end(req.body);
-  });
-}
-
 async function fetchMetadata(base: URL, model: string) {
   const res = await fetch(new URL(`/v2/models/${encodeURIComponent(model)}`, base)).catch((e: unknown) => {
     throw new LeptonError('UPSTREAM_UNAVAILABLE', `cannot reach ${base.origin}: ${(e as Error).message}`);
@@ -79,48 +63,105 @@ function record(t: Tally, status: number, ms: number): void {
   }
 }
 
-async function closedLoop(base: URL, req: PreparedRequest, level: number, durationMs: number, max: number): Promise<Tally & { elapsed: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: level });
+/** The target and the request, serialized once: every send writes the same bytes. */
+interface Target {
+  host: string;
+  port: number;
+  bytes: Buffer;
+}
+
+function targetOf(base: URL, req: PreparedRequest): Target {
+  const host = base.hostname.replace(/^\[|\]$/g, '');
+  const port = base.port || '80';
+  return { host, port: Number(port), bytes: serializeRequest(base.hostname, port, req) };
+}
+
+async function closedLoop(target: Target, level: number, durationMs: number, max: number): Promise<Tally & { elapsed: number }> {
   const t: Tally = { latencies: [], errors: 0, statuses: {} };
   let issued = 0;
   const start = performance.now();
   const end = start + durationMs;
   const worker = async () => {
+    const conn = new RawConnection(target.host, target.port);
     while (performance.now() < end && issued < max) {
       issued++;
       const t0 = performance.now();
-      record(t, await send(base, agent, req), performance.now() - t0);
+      record(t, await conn.send(target.bytes), performance.now() - t0);
     }
+    conn.close();
   };
   await Promise.all(Array.from({ length: level }, worker));
-  const elapsed = performance.now() - start;
-  agent.destroy();
-  return { ...t, elapsed };
+  return { ...t, elapsed: performance.now() - start };
 }
 
-async function openLoop(base: URL, req: PreparedRequest, rate: number, durationMs: number, max: number): Promise<Tally & { elapsed: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+/** Most connections an open-loop step opens; beyond that, due requests wait client-side (and that wait counts). */
+const OPEN_LOOP_MAX_CONNECTIONS = 256;
+
+async function openLoop(target: Target, rate: number, durationMs: number, max: number): Promise<Tally & { elapsed: number }> {
   const t: Tally = { latencies: [], errors: 0, statuses: {} };
-  const inflight = new Set<Promise<void>>();
+  const idle: RawConnection[] = [];
+  const all: RawConnection[] = [];
+  const backlog: number[] = [];
+  let inflight = 0;
+  let drained: (() => void) | undefined;
   const start = performance.now();
   const total = Math.min(max, Math.floor((rate * durationMs) / 1000));
+  // Latency counts from the scheduled start, so a client or server falling behind shows up as latency (no
+  // coordinated omission).
+  const launch = (conn: RawConnection, scheduled: number) => {
+    inflight++;
+    void conn.send(target.bytes).then((status) => {
+      record(t, status, performance.now() - scheduled);
+      inflight--;
+      const next = backlog.shift();
+      if (next !== undefined) launch(conn, next);
+      else idle.push(conn);
+      if (inflight === 0 && drained) drained();
+    });
+  };
   let i = 0;
   while (i < total) {
     // Issue every request that is due, then yield for a millisecond so answers are read while we keep the pace.
     const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
     for (; i < due; i++) {
       const scheduled = start + (i * 1000) / rate;
-      // Latency counts from the scheduled start, so a client falling behind shows up as latency (no coordinated omission).
-      const p = send(base, agent, req).then((status) => record(t, status, performance.now() - scheduled));
-      inflight.add(p);
-      void p.then(() => inflight.delete(p));
+      let conn = idle.pop();
+      if (!conn && all.length < OPEN_LOOP_MAX_CONNECTIONS) all.push((conn = new RawConnection(target.host, target.port)));
+      if (conn) launch(conn, scheduled);
+      else backlog.push(scheduled);
     }
     if (i < total) await new Promise((r) => setTimeout(r, 1));
   }
-  await Promise.all(inflight);
+  if (inflight > 0) await new Promise<void>((r) => (drained = r));
   const elapsed = performance.now() - start;
-  agent.destroy();
+  for (const c of all) c.close();
   return { ...t, elapsed };
+}
+
+export interface StepPlan {
+  protocol: string;
+  /** Closed loop (in-flight requests per step) or open loop (requests started per second per step). */
+  concurrency?: number[];
+  rate?: number[];
+  durationSec: number;
+  maxRequests?: number;
+  onStep?(r: StepResult): void;
+}
+
+/** Run steps of one prepared request against a loopback URL (the bench also uses it for the HTTP floor). */
+export async function runPreparedSteps(url: string, req: PreparedRequest, plan: StepPlan): Promise<StepResult[]> {
+  const target = targetOf(checkLoopback(url), req);
+  const max = plan.maxRequests ?? 1_000_000;
+  const durationMs = plan.durationSec * 1000;
+  const results: StepResult[] = [];
+  const steps = plan.rate ? plan.rate.map((l) => ['rate', l] as const) : (plan.concurrency ?? [1]).map((l) => ['concurrency', l] as const);
+  for (const [mode, level] of steps) {
+    const t = mode === 'rate' ? await openLoop(target, level, durationMs, max) : await closedLoop(target, level, durationMs, max);
+    const r = summarize({ protocol: plan.protocol, mode, level }, t.latencies, t.errors, t.statuses, t.elapsed);
+    plan.onStep?.(r);
+    results.push(r);
+  }
+  return results;
 }
 
 /**
@@ -134,15 +175,11 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<StepResult[]> 
   const probe = await fetch(new URL(req.path, base), { method: 'POST', headers: req.headers, body: req.body as Uint8Array<ArrayBuffer> });
   if (!probe.ok) throw new LeptonError('BAD_REQUEST', `warm-up request failed with HTTP ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
   await probe.arrayBuffer();
-  const max = opts.maxRequests ?? 1_000_000;
-  const durationMs = opts.durationSec * 1000;
-  const results: StepResult[] = [];
-  const steps = opts.rate ? opts.rate.map((l) => ['rate', l] as const) : (opts.concurrency ?? [1]).map((l) => ['concurrency', l] as const);
-  for (const [mode, level] of steps) {
-    const t = mode === 'rate' ? await openLoop(base, req, level, durationMs, max) : await closedLoop(base, req, level, durationMs, max);
-    const r = summarize({ protocol: opts.protocol, mode, level }, t.latencies, t.errors, t.statuses, t.elapsed);
-    opts.onStep?.(r);
-    results.push(r);
-  }
-  return results;
+  return runPreparedSteps(opts.url, req, {
+    protocol: opts.protocol,
+    ...(opts.rate ? { rate: opts.rate } : { concurrency: opts.concurrency ?? [1] }),
+    durationSec: opts.durationSec,
+    ...(opts.maxRequests !== undefined ? { maxRequests: opts.maxRequests } : {}),
+    ...(opts.onStep ? { onStep: opts.onStep } : {}),
+  });
 }
