@@ -50,7 +50,7 @@ function source(dtype: NumericDType): TensorData {
     case 'float32':
       return floats32();
     case 'float64': {
-      const extra = [1e300, -1e300, 0.1, 2 ** -1074, 1 + 2 ** -30, 1 + 2 ** -11 + 2 ** -40, 2147483647.9, 4294967295.5, 2 ** 63, 2 ** 64, 9007199254740993, 65519.99999];
+      const extra = [1e300, -1e300, 0.1, 2 ** -1074, 1 + 2 ** -30, 1 + 2 ** -11 + 2 ** -40, 2147483647.9, 4294967295.5, 2 ** 63, 2 ** 64, 2 ** 53 + 2, 65519.99999];
       return Float64Array.from([...floats32().subarray(0, -TAIL.length), ...extra, ...TAIL]);
     }
     case 'float16':
