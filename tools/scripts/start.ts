@@ -75,11 +75,19 @@ async function main(): Promise<void> {
     LEPTON_SERVER_URL: serverUrl,
   });
   children.push(agent);
-  await waitForLine(agent, /Lepton edge agent listening on \S+/, 'edge agent');
+  const edgeUrl = (await waitForLine(agent, /Lepton edge agent listening on \S+/, 'edge agent')).split(' ').at(-1)!;
   console.log(`\nLepton is running: open ${serverUrl}/ in a browser.`);
-  console.log('Try: npx lepton vad /usr/share/sounds/alsa/Front_Center.wav --on edge\n');
-  await Promise.race(children.map((c) => new Promise((r) => c.once('exit', r))));
+  // The CLI's defaults are :8080 and :8081; name other ports through the variables it reads.
+  const urls = [
+    env.PORT === '8080' ? '' : `LEPTON_SERVER_URL=${serverUrl} `,
+    edgeUrl === 'http://127.0.0.1:8081' ? '' : `LEPTON_EDGE_URL=${edgeUrl} `,
+  ].join('');
+  console.log(`Try: ${urls}npx lepton vad /usr/share/sounds/alsa/Front_Center.wav --on edge\n`);
+  const exits = children.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));
+  await Promise.race(exits);
   stop();
+  // Return only once both are gone, so whoever stops `npm start` finds the ports free.
+  await Promise.all(exits);
 }
 
 main().catch((err: unknown) => {

@@ -68,8 +68,9 @@ export function createProgram(io: Io): Command {
     .argument('<file>', 'WAV file (PCM 8/16/24/32-bit or float, any rate, mono or multi-channel)')
     .addOption(new Option('--on <platform>', 'where the model runs').choices(['server', 'edge', 'local']).default('server'))
     .option('--json', 'print { segments, chunks, answeredBy } as JSON')
-    .option('--server <url>', 'server base URL', baseUrl(), 'http://127.0.0.1:8080')
-    .option('--edge <url>', 'edge agent base URL', baseUrl(), 'http://127.0.0.1:8081')
+    // The same variable the edge agent reads for its server, so `PORT=... npm start` and the CLI agree.
+    .addOption(new Option('--server <url>', 'server base URL').env('LEPTON_SERVER_URL').argParser(baseUrl()).default('http://127.0.0.1:8080'))
+    .addOption(new Option('--edge <url>', 'edge agent base URL').env('LEPTON_EDGE_URL').argParser(baseUrl()).default('http://127.0.0.1:8081'))
     .option('--model <id>', 'model id', 'silero-vad-v5')
     .option('--threshold <p>', 'speech probability threshold', probability())
     .option('--neg-threshold <p>', 'probability below which speech ends', probability())

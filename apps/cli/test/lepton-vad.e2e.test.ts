@@ -99,6 +99,30 @@ describe('lepton vad on every platform', () => {
   });
 });
 
+describe('lepton vad server and edge URLs from the environment', () => {
+  it('reads LEPTON_EDGE_URL and LEPTON_SERVER_URL when --edge and --server are not given', async () => {
+    const env = { LEPTON_SERVER_URL: server!.url, LEPTON_EDGE_URL: agent!.url };
+    const onEdge = await lepton(['vad', quick.path, '--on', 'edge', '--json'], env);
+    const onServer = await lepton(['vad', quick.path, '--on', 'server', '--json'], env);
+    expect([onEdge.code, onServer.code]).toEqual([0, 0]);
+    const [edge, srv] = [JSON.parse(onEdge.stdout) as VadJson, JSON.parse(onServer.stdout) as VadJson];
+    expect([edge.answeredBy, srv.answeredBy]).toEqual(['edge', 'server']);
+    expect(edge.segments).toEqual(srv.segments);
+  });
+
+  it('lets --edge win over LEPTON_EDGE_URL, and rejects a variable that is not a URL', async () => {
+    const port = await closedPort();
+    const flagWins = await lepton(['vad', quick.path, '--on', 'edge', '--json', '--edge', agent!.url], { LEPTON_EDGE_URL: `http://127.0.0.1:${port}` });
+    expect(flagWins.code).toBe(0);
+    expect((JSON.parse(flagWins.stdout) as VadJson).answeredBy).toBe('edge');
+    const bad = await lepton(['vad', quick.path, '--on', 'server'], { LEPTON_SERVER_URL: 'localhost:8080' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(
+      "error BAD_REQUEST: option '--server <url>' value 'localhost:8080' from env 'LEPTON_SERVER_URL' is invalid. expected an http:// or https:// URL.\n",
+    );
+  });
+});
+
 describe('lepton errors', () => {
   it('names a missing file', async () => {
     const res = await lepton(['vad', join(tmp, 'missing.wav'), '--on', 'local']);
