@@ -97,6 +97,40 @@ describe('edge agent with a real server', () => {
     expect(streamed.probabilities).toEqual(inline.probabilities);
   });
 
+  it('answers a wrong dtype, a wrong shape and an unknown model with typed errors, and keeps serving', async () => {
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => ({ code: 'none', message: '' }),
+        (e: { data?: { lepton?: { code: string } }; message: string }) => ({ code: e.data?.lepton?.code, message: e.message }),
+      );
+    const state = { name: 'state', dtype: 'float32' as const, shape: [2, 1, 128], data: Buffer.alloc(1024).toString('base64') };
+    const sr = { name: 'sr', dtype: 'int64' as const, shape: [], data: [16000] };
+    const edge = client(agent!.url);
+    const wrongDtype = await failure(
+      edge.infer.mutate({ model: MODEL, inputs: [{ name: 'input', dtype: 'float64', shape: [1, 576], data: Buffer.alloc(576 * 8).toString('base64') }, state, sr] }),
+    );
+    expect(wrongDtype).toEqual({ code: 'TENSOR_DTYPE_MISMATCH', message: "input 'input' has dtype float64; expected float32" });
+    const wrongShape = await failure(
+      edge.infer.mutate({ model: MODEL, inputs: [{ name: 'input', dtype: 'float32', shape: [1, 100], data: Buffer.alloc(400).toString('base64') }, state, sr] }),
+    );
+    expect(wrongShape.code).toBe('TENSOR_SHAPE_MISMATCH');
+    expect(wrongShape.message).toMatch(/^input 'input' has shape \[1, 100\]; expected \[1, 576\]/);
+    // Not pulled by the agent, so it asks the server, whose answer names the registered models.
+    const unknown = await failure(edge.infer.mutate({ model: 'whisper', inputs: [state] }));
+    expect(unknown).toEqual({ code: 'MODEL_NOT_FOUND', message: 'model "whisper" is not registered; registered: silero-vad-v5@5.0.0' });
+    // A caller's mistake is not a local failure: nothing was forwarded for the bad tensors.
+    expect(agent!.stderr()).not.toContain('local.failed');
+    const ok = await edge.infer.mutate({
+      model: MODEL,
+      inputs: [{ name: 'input', dtype: 'float32', shape: [1, 576], data: Buffer.alloc(576 * 4).toString('base64') }, state, sr],
+    });
+    expect(ok.answeredBy).toBe('edge');
+    expect(ok.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['output', [1, 1]],
+      ['stateN', [2, 1, 128]],
+    ]);
+  });
+
   it('caches the artifact under its sha256, which matches the server manifest', async () => {
     const record = await client(server!.url).models.get.query({ id: MODEL });
     const state = cacheState();
