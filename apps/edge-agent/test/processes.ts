@@ -71,7 +71,7 @@ export function spawnListening(entry: string, pattern: string, env: Record<strin
 /** The admin key test servers accept (LEPTON_ADMIN_KEY). */
 export const ADMIN_KEY = 'edge-tests-admin-key';
 
-export function spawnServer(env: { dataDir: string; token: string; port?: number; pollMs?: number }): Promise<Proc> {
+export function spawnServer(env: { dataDir: string; token: string; port?: number; pollMs?: number; buildVariants?: boolean }): Promise<Proc> {
   return spawnListening('apps/server/src/main.ts', 'Lepton server listening on', {
     PORT: String(env.port ?? 0),
     HOST: '127.0.0.1',
@@ -79,8 +79,8 @@ export function spawnServer(env: { dataDir: string; token: string; port?: number
     LEPTON_ENROLL_TOKEN: env.token,
     LEPTON_ADMIN_KEY: ADMIN_KEY,
     LEPTON_LOG_LEVEL: 'warn',
-    // No background variant builds: a new int8-edge variant would change device assignments mid-test.
-    LEPTON_BUILD_VARIANTS: '0',
+    // No background variant builds unless asked: a new int8-edge variant changes device assignments mid-test.
+    LEPTON_BUILD_VARIANTS: env.buildVariants ? '1' : '0',
     ...(env.pollMs !== undefined ? { LEPTON_DEVICE_POLL_MS: String(env.pollMs) } : {}),
   });
 }
