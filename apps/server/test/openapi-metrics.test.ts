@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyBatchModel } from '@lepton/node-platform';
 import type { StartedServer } from '../src';
@@ -74,5 +74,16 @@ describe('metrics', () => {
     expect(line('lepton_inference_pending_requests')).toBe('0');
     for (const h of ['queue', 'compute', 'request']) expect(line(`lepton_inference_${h}_duration_seconds_count`)).toBe(h === 'request' ? '2' : '1');
     expect(text).toMatch(/^lepton_process_cpu_seconds_total /m);
+  });
+
+  it('exports every metric the README documents, with the documented type', async () => {
+    // The README's "Metrics" table is the contract for dashboards: each row must match a # TYPE line.
+    const readme = readFileSync(resolve(import.meta.dirname, '../../../README.md'), 'utf8');
+    const documented = [...readme.matchAll(/^\| `(lepton_[a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map((m) => [m[1]!, m[2]!]);
+    expect(documented.length).toBeGreaterThanOrEqual(10);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const exported = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    for (const [name, type] of documented) expect([name, exported.get(name)]).toEqual([name, type]);
+    for (const name of ['lepton_process_cpu_seconds_total', 'lepton_nodejs_heap_size_used_bytes']) expect(exported.has(name)).toBe(true);
   });
 });
