@@ -53,3 +53,23 @@ function values(t: Tensor): ArrayLike<number | bigint | string> {
   if (t.dtype === 'bfloat16') return Array.from(t.data as Uint16Array, bfloat16BitsToFloat32);
   return t.data as ArrayLike<number | bigint | string>;
 }
+
+/** Why an output is not the reference bit for bit (element bytes, NaN payloads and -0 included), or undefined. */
+export function bitMismatch(actual: Tensor, expected: Tensor): string | undefined {
+  if (actual.dtype !== expected.dtype) return `dtype ${actual.dtype}, expected ${expected.dtype}`;
+  if (actual.shape.join(',') !== expected.shape.join(',')) return `shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`;
+  const a = elements(actual);
+  const e = elements(expected);
+  if (a.length !== e.length) return `${a.length} elements, expected ${e.length}`;
+  const bad = a.findIndex((x, i) => x !== e[i]);
+  return bad < 0 ? undefined : `element [${bad}] is ${a[bad]}, expected ${e[bad]} (bit for bit)`;
+}
+
+/** Each element as text: strings JSON-quoted, numbers as their little-endian bytes in hex. */
+function elements(t: Tensor): string[] {
+  if (t.dtype === 'string') return (t.data as string[]).map((s) => JSON.stringify(s));
+  const d = t.data as Exclude<Tensor['data'], string[]>;
+  const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  const width = d.BYTES_PER_ELEMENT;
+  return Array.from({ length: d.length }, (_, i) => `0x${Array.from(bytes.subarray(i * width, (i + 1) * width), (b) => b.toString(16).padStart(2, '0')).join('')}`);
+}

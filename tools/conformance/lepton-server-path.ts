@@ -13,8 +13,9 @@ import { conformanceManifest, fromWire, toWire, type PathRunner } from './paths'
  * decodeWireTensor -> predictor (manifest validation, onnxruntime-node) -> encodeWireTensor -> HTTP -> decoded.
  * The server restarts every `restartEvery` models because it keeps one session per model version for its life.
  */
-export function leptonServerPath(opts: { restartEvery?: number } = {}): PathRunner {
+export function leptonServerPath(opts: { restartEvery?: number; sessionsPerModel?: number } = {}): PathRunner {
   const restartEvery = opts.restartEvery ?? 150;
+  const sessionsPerModel = opts.sessionsPerModel ?? 1;
   let server: StartedServer | undefined;
   let dataDir: string | undefined;
   let opened = 0;
@@ -30,7 +31,12 @@ export function leptonServerPath(opts: { restartEvery?: number } = {}): PathRunn
     if (server && opened % restartEvery !== 0) return server;
     await stop();
     dataDir = mkdtempSync(join(tmpdir(), 'lepton-conformance-'));
-    server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, LEPTON_LOG_LEVEL: 'silent' }));
+    // One session per model (the default pool is 2): each session is a worker thread loading onnxruntime-node, and
+    // a test runs one request at a time, so the second session only doubled the path's time (measured 0.3-0.6 s of
+    // a test's first request here). The session still runs on a worker thread, as in production.
+    server = await startServer(
+      loadConfig({ PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, LEPTON_LOG_LEVEL: 'silent', LEPTON_SESSIONS_PER_MODEL: String(sessionsPerModel) }),
+    );
     // If the server asks for credentials (API keys), use the admin key a fresh data folder bootstraps.
     const key = (server as { adminKey?: string }).adminKey;
     client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/trpc`, ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}) })] });

@@ -1,3 +1,4 @@
+import type { SuiteRun } from './run-suite';
 import type { Summary, TestResult } from './runner';
 
 const LABELS: Record<string, string> = {
@@ -8,7 +9,8 @@ const LABELS: Record<string, string> = {
 };
 
 /** The human summary `npm run conformance` prints (and CI shows). */
-export function formatSummary(summary: Summary, seconds: number, skippedPaths: { path: string; reason: string }[], results: readonly TestResult[], reportFile: string): string {
+export function formatSummary(run: SuiteRun, seconds: number, reportFile: string): string {
+  const { summary, skippedPaths, results } = run;
   const lines: string[] = [];
   lines.push(`ONNX backend conformance (Debian libonnx-testdata), ${summary.total} tests, rtol 1e-3 / atol 1e-7, ${seconds.toFixed(0)} s`);
   for (const suite of [...new Set(results.map((r) => r.suite))]) {
@@ -27,6 +29,24 @@ export function formatSummary(summary: Summary, seconds: number, skippedPaths: {
     lines.push(`  lost by ${l.path} vs ${l.against}: ${l.tests.length}${l.tests.length ? ` (${l.tests.slice(0, 20).join(', ')})` : ''}`);
   }
   for (const g of summary.gained) if (g.tests.length) lines.push(`  passed by ${g.path} but not ${g.against}: ${g.tests.join(', ')}`);
+  const time = Object.entries(run.seconds).map(([id, s]) => `${id} ${s.tests.toFixed(1)} s${s.start >= 0.05 ? ` (+${s.start.toFixed(1)} s start)` : ''}`);
+  if (time.length) lines.push(`  time per path: ${time.join(', ')}`);
   lines.push(`  per-test results and reasons: ${reportFile}`);
   return lines.join('\n');
+}
+
+/**
+ * Why the run fails, empty when it passes: a Lepton path lost a test its raw runtime passes, or (strict, as CI
+ * runs it) the suite was missing or a path could not start, so nothing was compared.
+ */
+export function failures(run: SuiteRun, opts: { strict: boolean; requested: readonly string[] }): string[] {
+  const out = run.summary.lost.filter((l) => l.tests.length > 0).map((l) => `${l.path} lost ${l.tests.length} test(s) ${l.against} passes`);
+  if (opts.strict) {
+    if (run.results.length === 0) out.push('no tests ran (is Debian libonnx-testdata installed at /usr/share/libonnx-testdata?)');
+    for (const s of run.skippedPaths) out.push(`path ${s.path} did not start: ${s.reason}`);
+    for (const id of opts.requested) {
+      if (!(id in run.summary.byPath) && !run.skippedPaths.some((s) => s.path === id)) out.push(`path ${id} did not run`);
+    }
+  }
+  return out;
 }

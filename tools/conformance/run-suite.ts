@@ -1,4 +1,5 @@
-import type { PathRunner } from './paths';
+import { performance } from 'node:perf_hooks';
+import type { PathId, PathRunner } from './paths';
 import { runTest, summarize, type Summary, type TestResult } from './runner';
 import type { TestRef } from './suite';
 
@@ -7,6 +8,8 @@ export interface SuiteRun {
   summary: Summary;
   /** Paths that could not start at all (e.g. no Chromium), with the reason; their tests are not counted. */
   skippedPaths: { path: string; reason: string }[];
+  /** Seconds each path spent, starting (building the web app, a server, Chromium) and running the tests. */
+  seconds: Partial<Record<PathId, { start: number; tests: number }>>;
 }
 
 /** Run tests one after another on every path (one core's worth of work: the machine is shared). */
@@ -18,21 +21,26 @@ export async function runSuite(
   const results: TestResult[] = [];
   const skippedPaths: SuiteRun['skippedPaths'] = [];
   const live: PathRunner[] = [];
+  const seconds: SuiteRun['seconds'] = {};
   for (const p of paths) {
+    const t0 = performance.now();
     try {
       await p.start?.();
       live.push(p);
+      seconds[p.id] = { start: (performance.now() - t0) / 1000, tests: 0 };
     } catch (e) {
       skippedPaths.push({ path: p.id, reason: e instanceof Error ? e.message : String(e) });
     }
   }
   try {
     for (const ref of tests) {
-      results.push(await runTest(ref, live));
+      const result = await runTest(ref, live);
+      for (const [id, r] of Object.entries(result.paths)) seconds[id as PathId]!.tests += r.ms / 1000;
+      results.push(result);
       opts.onProgress?.(results.length, tests.length);
     }
   } finally {
     for (const p of live) await p.close?.().catch(() => undefined);
   }
-  return { results, summary: summarize(results, live.map((p) => p.id)), skippedPaths };
+  return { results, summary: summarize(results, live.map((p) => p.id)), skippedPaths, seconds };
 }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { mismatch } from './compare';
+import { bitMismatch, mismatch } from './compare';
 import type { PathId, PathRunner } from './paths';
 import { loadTest, messageOf, type TestRef } from './suite';
 
@@ -79,7 +79,7 @@ export async function runTest(ref: TestRef, paths: readonly PathRunner[]): Promi
         }
         for (const expected of set.outputs) {
           const actual = outputs[expected.name];
-          const why = actual ? mismatch(actual, expected.tensor) : `no output '${expected.name}' returned`;
+          const why = !actual ? `no output '${expected.name}' returned` : ref.bitExact ? bitMismatch(actual, expected.tensor) : mismatch(actual, expected.tensor);
           if (why !== undefined) {
             const category: Category = !actual ? 'missing-output' : /outside rtol/.test(why) ? 'tolerance' : 'wrong-result';
             failure = { outcome: 'fail', category, reason: `${set.name} output '${expected.name}': ${why}` };

@@ -10,9 +10,12 @@ export const SUITES = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'
 export type SuiteName = (typeof SUITES)[number];
 
 export interface TestRef {
-  suite: SuiteName;
+  /** One of SUITES, or 'lepton-edge-values' (edge-values.ts). */
+  suite: string;
   name: string;
   dir: string;
+  /** Outputs must equal the references bit for bit (NaN payloads, -0), not within the backend-test tolerance. */
+  bitExact?: boolean;
 }
 
 /** Every test of the chosen suites, in name order (stable, so subsets are reproducible). */
