@@ -27,6 +27,11 @@ describe('module boundaries', () => {
     expect(rules.filter((r) => r === 'no-restricted-imports').length).toBe(2);
   });
 
+  it('rejects onnxruntime-web and bare Node built-ins in the runtime lib (the ort module is injected)', () => {
+    const rules = lintAs('libs/runtime', "import * as ort from 'onnxruntime-web';\nimport { join } from 'path';\nexport const x = [ort, join];\n");
+    expect(rules.filter((r) => r === 'no-restricted-imports').length).toBe(2);
+  });
+
   it('rejects DOM globals in a platform-neutral lib', () => {
     const rules = lintAs('libs/contracts', 'export const w = window.location;\n');
     expect(rules).toContain('no-restricted-globals');
