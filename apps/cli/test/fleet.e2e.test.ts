@@ -42,11 +42,12 @@ describe('lepton fleet commands', () => {
     const res = await as(['devices', 'list']);
     expect(res.code).toBe(0);
     const [header, row] = res.stdout.trim().split('\n');
-    expect(header).toMatch(/^DEVICE\s+NAME\s+GROUP\s+MODELS\s+ERRORS\s+P50 MS\s+EVENTS\s+LAST SEEN$/);
+    expect(header).toMatch(/^DEVICE\s+NAME\s+GROUP\s+MODELS\s+ERRORS\s+P50 MS\s+EVENTS\s+LAST SEEN\s+VARIANT$/);
     expect(row).toContain(deviceId);
     expect(row).toContain('lab');
     expect(row).toContain('silero-vad-v5@5.0.0 (installed)');
-    expect(row).toMatch(/\ds ago$/);
+    // The variant the server assigns this agent (GBs of memory: fp32, whether or not the int8-edge build landed yet) and why.
+    expect(row).toMatch(/\ds ago\s+fp32 \(fp32: [a-z0-9 ,-]+\)$/);
   });
 
   it('creates, lists and shows a deployment', async () => {

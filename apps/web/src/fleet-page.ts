@@ -29,7 +29,7 @@ function mount(root: HTMLElement, baseUrl: string): void {
       <button type="submit">Show fleet</button></form>
     <p id="fleet-status" role="status"></p>
     <h3>Devices</h3>
-    <table id="fleet-devices"><thead><tr><th>device</th><th>name</th><th>group</th><th>versions</th><th>health</th>
+    <table id="fleet-devices"><thead><tr><th>device</th><th>name</th><th>group</th><th>versions</th><th>variant</th><th>health</th>
       <th>p50</th><th>events</th><th>last seen</th><th>latency (recent)</th></tr></thead><tbody></tbody></table>
     <h3>Deployments</h3>
     <table id="fleet-deployments"><thead><tr><th>deployment</th><th>model</th><th>target</th><th>status</th>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceSummary } from '@lepton/contracts';
-import { ageText, healthOf, latencyPoints } from './fleet-view';
+import { ageText, healthOf, latencyPoints, variantsText } from './fleet-view';
 
 const device = (over: Partial<DeviceSummary>): DeviceSummary => ({
   id: 'dev_1',
@@ -35,5 +35,18 @@ describe('fleet view', () => {
     expect(healthOf(device({ installed: { m: { version: '1', state: 'healthy' } } }))).toBe('ok');
     expect(healthOf(device({ installed: { m: { version: '1', state: 'rolled-back' } } }))).toBe('degraded');
     expect(healthOf(device({ events: 10, errorRate: 0.6 }))).toBe('failing');
+  });
+
+  it('names the assigned variant and the reason, per model when there are several', () => {
+    expect(variantsText(undefined)).toBe('-');
+    expect(variantsText({ vad: { version: '1', variant: 'int8-edge', precision: 'int8', reason: 'int8: 1024 MB memory is under 4096 MB' } })).toBe(
+      'int8-edge (int8: 1024 MB memory is under 4096 MB)',
+    );
+    expect(
+      variantsText({
+        vad: { version: '1', variant: 'fp32', precision: 'fp32', reason: 'fp32: device has room for full precision' },
+        kws: { version: '2', reason: 'ARTIFACT_NOT_FOUND: no variant this device runs' },
+      }),
+    ).toBe('vad fp32 (fp32: device has room for full precision); kws none (ARTIFACT_NOT_FOUND: no variant this device runs)');
   });
 });

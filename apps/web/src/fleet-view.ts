@@ -61,7 +61,13 @@ function plot(doc: Document, latencies: readonly number[]): SVGSVGElement {
   return svg;
 }
 
-/** One row per device: id, name, group, versions, health, p50, events, last seen, latency plot. */
+/** The variant the server assigns each model and why: "int8-edge (int8: 1024 MB memory is under 4096 MB)". */
+export function variantsText(assigned: DeviceSummary['assigned']): string {
+  const entries = Object.entries(assigned ?? {});
+  return entries.map(([m, a]) => `${entries.length > 1 ? `${m} ` : ''}${a.variant ?? 'none'} (${a.reason})`).join('; ') || '-';
+}
+
+/** One row per device: id, name, group, versions, variant (and why), health, p50, events, last seen, latency plot. */
 export function renderDevices(tbody: HTMLTableSectionElement, devices: DeviceSummary[], now: number): void {
   const doc = tbody.ownerDocument;
   tbody.replaceChildren();
@@ -76,6 +82,7 @@ export function renderDevices(tbody: HTMLTableSectionElement, devices: DeviceSum
       cell(doc, d.name),
       cell(doc, d.group ?? '-'),
       cell(doc, versions, 'versions'),
+      cell(doc, variantsText(d.assigned), 'variant'),
       cell(doc, health, `health ${health}`),
       cell(doc, p50 === undefined ? '-' : `${p50.toFixed(2)} ms`),
       cell(doc, `${d.events} (${(d.errorRate * 100).toFixed(1)}% errors)`),

@@ -54,9 +54,11 @@ describe('fleet page', () => {
     const kiosk = rows.find((r) => r[1] === 'kiosk-1')!;
     expect(kiosk[2]).toBe('lobby');
     expect(kiosk[3]).toBe('silero-vad-v5@5.0.0 (healthy)');
-    expect(kiosk[4]).toBe('ok');
-    expect(kiosk[5]).toBe('2.00 ms');
-    expect(kiosk[7]).toMatch(/^\d+s ago$/);
+    // The variant the server assigns and why (no variant builds in this test: fp32 is all there is).
+    expect(kiosk[4]).toBe('fp32 (fp32: no 8-bit variant, fp32 fallback)');
+    expect(kiosk[5]).toBe('ok');
+    expect(kiosk[6]).toBe('2.00 ms');
+    expect(kiosk[8]).toMatch(/^\d+s ago$/);
     const points = await page.getAttribute('#fleet-devices tbody tr:first-child polyline', 'points');
     expect(points).toBe('2.0,2.0 80.0,23.3 158.0,12.7'); // 3, 1, 2 ms on 0..3 ms in the 160x36 plot
     expect(rows.find((r) => r[1] === 'kiosk-2')![3]).toBe('silero-vad-v5@5.0.0 (pending)');

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { LeptonError } from '@lepton/tensor-core';
 import {
   DeploymentCreateSchema,
+  DeviceInstallStateSchema,
   type Assignment,
   type Deployment,
   type DeploymentCreate,
@@ -196,8 +197,12 @@ export class DeploymentService {
 
   private async toDeployment(r: DeploymentsTable): Promise<Deployment> {
     const states = await this.db.selectFrom('deployment_devices').select('state').where('deployment_id', '=', r.id).execute();
+    // Keys in lifecycle order (pending, installed, healthy, failed, rolled-back), so every client prints them alike.
     const counts: Record<string, number> = {};
-    for (const s of states) counts[s.state] = (counts[s.state] ?? 0) + 1;
+    for (const state of DeviceInstallStateSchema.options) {
+      const n = states.filter((s) => s.state === state).length;
+      if (n > 0) counts[state] = n;
+    }
     return {
       id: r.id,
       model: r.model_id,

@@ -21,13 +21,30 @@ export function age(iso: string | undefined, now = Date.now()): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
+/** The variant the server assigns each model and why: "int8-edge (int8: 1024 MB memory is under 4096 MB)". */
+export function variantsText(assigned: DeviceSummary['assigned']): string {
+  const entries = Object.entries(assigned ?? {});
+  const one = ([m, a]: (typeof entries)[number]) => `${entries.length > 1 ? `${m} ` : ''}${a.variant ?? 'none'} (${a.reason})`;
+  return entries.map(one).join('; ') || '-';
+}
+
 export function devicesTable(devices: DeviceSummary[], now = Date.now()): string {
   if (devices.length === 0) return 'no devices enrolled';
-  const rows = [['DEVICE', 'NAME', 'GROUP', 'MODELS', 'ERRORS', 'P50 MS', 'EVENTS', 'LAST SEEN']];
+  const rows = [['DEVICE', 'NAME', 'GROUP', 'MODELS', 'ERRORS', 'P50 MS', 'EVENTS', 'LAST SEEN', 'VARIANT']];
   for (const d of devices) {
     const models = Object.entries(d.installed).map(([m, v]) => `${m}@${v.version} (${v.state})`).join(', ') || '-';
     const p50 = median(d.latencies);
-    rows.push([d.id, d.name, d.group ?? '-', models, `${(d.errorRate * 100).toFixed(1)}%`, p50 === undefined ? '-' : p50.toFixed(2), String(d.events), age(d.lastSeenAt, now)]);
+    rows.push([
+      d.id,
+      d.name,
+      d.group ?? '-',
+      models,
+      `${(d.errorRate * 100).toFixed(1)}%`,
+      p50 === undefined ? '-' : p50.toFixed(2),
+      String(d.events),
+      age(d.lastSeenAt, now),
+      variantsText(d.assigned),
+    ]);
   }
   return table(rows);
 }
