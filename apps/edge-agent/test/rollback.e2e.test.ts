@@ -53,6 +53,15 @@ describe('automatic rollback', () => {
     const devices = await admin(server.url).devices.list.query();
     expect(devices.map((d) => d.installed[MODEL]?.version)).toEqual(['5.0.0', '5.0.0', '5.0.0']);
     expect(devices.every((d) => (d.eventsByKind['rollback'] ?? 0) === 1)).toBe(true);
+
+    // Stopped means stopped: a device that joins after the halt is assigned the last good version, and may not
+    // even download the bad one.
+    const { token } = await admin(server.url).devices.createToken.mutate({ ttlSeconds: 60 });
+    const late = await trpc(server.url).devices.enroll.mutate({ token, name: 'late-joiner' });
+    const { assignments } = await trpc(server.url, late.credential).fleet.sync.mutate({});
+    expect(assignments.filter((a) => a.model === MODEL).map((a) => a.version)).toEqual(['5.0.0']);
+    const bad = await fetch(`${server.url}/api/v1/models/${MODEL}/artifact?version=5.0.1-bad`, { headers: { authorization: `Bearer ${late.credential}` } });
+    expect(bad.status).toBe(403);
   }, 120_000);
 });
 
