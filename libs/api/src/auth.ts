@@ -6,21 +6,24 @@ import { publicProcedure } from './trpc';
 export type Caller = Role | 'none';
 
 /**
- * A procedure open to the given callers only. Hosts that do not authenticate (ctx.auth absent: the edge agent on
+ * Throws unless the caller is one of `callers`. Hosts that do not authenticate (`auth` absent: the edge agent on
  * loopback, in-process callers) are trusted. Wrong role: FORBIDDEN; no credential where one is needed:
- * UNAUTHORIZED, so clients can tell "log in" from "not allowed".
+ * UNAUTHORIZED, so clients can tell "log in" from "not allowed". `what` names what needs the role.
  */
+export function checkCaller(auth: { principal?: Principal | undefined } | undefined, callers: readonly Caller[], what = 'this procedure'): void {
+  if (!auth) return;
+  const role: Caller = auth.principal?.role ?? 'none';
+  if (callers.includes(role)) return;
+  if (role === 'none') {
+    throw new LeptonError('UNAUTHORIZED', `${what} needs a credential (${callers.join(' or ')}); send "Authorization: Bearer <key>"`);
+  }
+  throw new LeptonError('FORBIDDEN', `role ${role} may not call ${what}; allowed: ${callers.join(', ')}`, { role });
+}
+
+/** A procedure open to the given callers only (see checkCaller). */
 export function allow(...callers: Caller[]) {
   return publicProcedure.use(({ ctx, next }) => {
-    if (ctx.auth) {
-      const role: Caller = ctx.auth.principal?.role ?? 'none';
-      if (!callers.includes(role)) {
-        if (role === 'none') {
-          throw new LeptonError('UNAUTHORIZED', `this procedure needs a credential (${callers.join(' or ')}); send "Authorization: Bearer <key>"`);
-        }
-        throw new LeptonError('FORBIDDEN', `role ${role} may not call this procedure; allowed: ${callers.join(', ')}`, { role });
-      }
-    }
+    checkCaller(ctx.auth, callers);
     return next();
   });
 }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { LeptonError } from '@lepton/tensor-core';
 import type { LeptonServices } from '../services';
 import { publicProcedure } from '../trpc';
+import { checkCaller } from '../auth';
 import { ParityRequestSchema, type ParityReport } from './parity-schemas';
 
 export type ParityCall = z.output<typeof ParityRequestSchema>;
@@ -25,6 +26,8 @@ export const parityRouter = {
    * with near ties flagged, pass/fail under the stated tolerance, and the preprocessed-feeds digests.
    */
   run: publicProcedure.input(ParityRequestSchema).mutation(({ ctx, input }) => {
+    // Comparing a registered model is as open as infer; an uploaded file is registered (a write), so it needs a key.
+    if (input.modelBytes !== undefined) checkCaller(ctx.auth, ['client', 'admin'], 'parity.run with modelBytes (it registers the upload)');
     const parity = (ctx.services as ServicesWithParity).parity;
     if (!parity) {
       throw new LeptonError('NOT_IMPLEMENTED', `parity.run is not served by this ${ctx.services.platform} host; ask the server`, {
