@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BinaryCursor, joinKserveBody, readKserveTensor, splitKserveBody, writeKserveTensor, type KserveTensor } from '@lepton/contracts';
@@ -175,6 +175,8 @@ function codecBench(): { binaryMs: number; jsonMs: number; leptonJsonMs: number 
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // Other work on the machine (the 1-minute load average; more than the core count means queued runnable tasks).
+  const loadBefore = loadavg()[0]!;
   const modelsDir = mkdtempSync(join(tmpdir(), 'lepton-bench-models-'));
   let mnistModel: Uint8Array | undefined;
   if (MNIST) {
@@ -271,7 +273,7 @@ async function main(): Promise<void> {
     '',
     `encode+decode of a 1x3x224x224 float32 tensor (median): binary ${fmt(codec.binaryMs, 2)} ms, JSON number arrays ${fmt(codec.jsonMs, 2)} ms ` +
       `(${fmt(codec.jsonMs / codec.binaryMs, 0)}x), Lepton lossless KServe JSON ${fmt(codec.leptonJsonMs, 2)} ms (${fmt(codec.leptonJsonMs / codec.binaryMs, 0)}x)`,
-    `run took ${fmt((performance.now() - started) / 1000, 0)} s`,
+    `run took ${fmt((performance.now() - started) / 1000, 0)} s; machine load average (1 min) ${fmt(loadBefore, 1)} before, ${fmt(loadavg()[0]!, 1)} after, on ${availableParallelism()} cores`,
   ];
   console.log(lines.join('\n'));
   const dir = join(import.meta.dirname, 'results');
