@@ -26,6 +26,12 @@ const FROM_TRPC: Partial<Record<TrpcCode, ErrorCode>> = {
   PAYLOAD_TOO_LARGE: 'BAD_REQUEST',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   METHOD_NOT_SUPPORTED: 'BAD_REQUEST',
+  // tRPC's own transport checks (a POST without application/json, ...) are the caller's fault, not ours: they
+  // keep tRPC's 4xx status and message instead of reading as an internal error.
+  UNSUPPORTED_MEDIA_TYPE: 'BAD_REQUEST',
+  UNPROCESSABLE_CONTENT: 'BAD_REQUEST',
+  CLIENT_CLOSED_REQUEST: 'BAD_REQUEST',
+  TIMEOUT: 'BAD_REQUEST',
 };
 
 /** "inputs.0.dtype: Invalid option ..." for each issue, so a message alone says which field was wrong. */

@@ -115,6 +115,24 @@ describe('error shape over HTTP (fetch adapter)', () => {
     expect((json.error.data['lepton'] as { message: string }).message).toMatch(/^wav: .*character "\*" at position 4 /);
   });
 
+  it('answers a POST that is not JSON with 415 BAD_REQUEST naming the content type, not an internal error', async () => {
+    const { services } = fakeServices();
+    // A Request with a string body and no content-type header is sent as text/plain;charset=UTF-8.
+    const post = async (headers: Record<string, string>) => {
+      const res = await fetchRequestHandler({
+        endpoint: '/trpc',
+        router: appRouter,
+        createContext: () => ({ services }),
+        req: new Request('http://localhost/trpc/infer', { method: 'POST', headers, body: '{"model":"toy","inputs":[]}' }),
+      });
+      return { status: res.status, lepton: ((await res.json()) as { error: { data: { lepton: { code: string; message: string } } } }).error.data.lepton };
+    };
+    const plain = await post({ 'content-type': 'text/plain' });
+    expect(plain.status).toBe(415);
+    expect(plain.lepton.code).toBe('BAD_REQUEST');
+    expect(plain.lepton.message).toContain('text/plain');
+  });
+
   it('hides the message and stack of an unexpected error', async () => {
     const { services } = fakeServices();
     const { status, json } = await overHttp(services, 'infer', { model: 'broken', inputs: [{ name: 'x', dtype: 'int8', shape: [1], data: [1] }] });

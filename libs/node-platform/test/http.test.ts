@@ -102,10 +102,37 @@ describe('POST /api/v1/vad/detect', () => {
   it('rejects other content types with 415 and an empty body with WAV_EMPTY', async () => {
     const res = await fetch(`${url}/api/v1/vad/detect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'RIFF' });
     expect(res.status).toBe(415);
-    expect(((await res.json()) as { code: string }).code).toBe('BAD_REQUEST');
+    expect(await res.json()).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'content-type "text/plain"; expected audio/wav, audio/x-wav, audio/wave, application/octet-stream',
+      details: { expected: ['audio/wav', 'audio/x-wav', 'audio/wave', 'application/octet-stream'] },
+    });
     const empty = await fetch(`${url}/api/v1/vad/detect`, { method: 'POST' });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { code: string }).code).toBe('WAV_EMPTY');
+  });
+
+  it('answers a tRPC POST that is not JSON with 415 BAD_REQUEST naming the content type (it was INTERNAL)', async () => {
+    const body = JSON.stringify({ model: 'x', inputs: [] });
+    const cases: [Record<string, string>, string][] = [
+      [{ 'content-type': 'text/plain' }, 'content-type "text/plain"; expected application/json'],
+      [{ 'content-type': 'application/octet-stream' }, 'content-type "application/octet-stream"; expected application/json'],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, 'content-type "application/x-www-form-urlencoded"; expected application/json'],
+      [{}, 'no content-type header; expected application/json'],
+    ];
+    for (const [headers, message] of cases) {
+      // fetch would label a string body text/plain; a Uint8Array body goes without a content type.
+      const res = await fetch(`${url}/trpc/infer`, { method: 'POST', headers, body: new TextEncoder().encode(body) });
+      expect(res.status).toBe(415);
+      const json = (await res.json()) as { error: { message: string; data: { httpStatus: number; lepton: { code: string; message: string } } } };
+      expect(json.error.data.lepton).toMatchObject({ code: 'BAD_REQUEST', message });
+      expect(json.error.message).toBe(message);
+      expect(json.error.data.httpStatus).toBe(415);
+    }
+    // application/json with a charset still reaches the procedure (this fake's infer answers NOT_IMPLEMENTED).
+    const ok = await fetch(`${url}/trpc/infer`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body });
+    expect(ok.status).toBe(501);
+    expect(((await ok.json()) as { error: { data: { lepton: { code: string } } } }).error.data.lepton.code).toBe('NOT_IMPLEMENTED');
   });
 
   it('reports an unreachable server as UPSTREAM_UNAVAILABLE', async () => {

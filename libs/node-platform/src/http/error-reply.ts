@@ -21,6 +21,20 @@ export function httpErrorOf(err: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
 }
 
+/**
+ * The 415 for a body whose content type a route does not take, naming what was sent and what is accepted
+ * (Fastify's own "Unsupported Media Type" names neither).
+ */
+export function unsupportedMediaType(contentType: string | undefined, expected: readonly string[]): { status: number; body: ErrorBody } {
+  const sent = contentType === undefined || contentType === '' ? 'no content-type header' : `content-type ${JSON.stringify(contentType.slice(0, 100))}`;
+  return { status: 415, body: { code: 'BAD_REQUEST', message: `${sent}; expected ${expected.join(', ')}`, details: { expected: [...expected] } } };
+}
+
+/** Fastify's error for a request body no registered parser takes. */
+export function isMediaTypeError(err: unknown): boolean {
+  return (err as Partial<FastifyError>).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+}
+
 /** Send an error reply (internal faults are logged with their stack; the client only sees "internal error"). */
 export function sendHttpError(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, body } = httpErrorOf(err);

@@ -4,7 +4,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { isLeptonError } from '@lepton/tensor-core';
 import { appRouter, type AppRouter, type LeptonServices } from '@lepton/api';
 import { vadStreamRoute } from './vad-stream-route';
-import { httpErrorOf } from './error-reply';
+import { httpErrorOf, isMediaTypeError, unsupportedMediaType } from './error-reply';
 import { kserveRoutes, type KserveRouteOptions } from '../kserve/kserve-routes';
 
 export interface LeptonHttpOptions {
@@ -21,6 +21,12 @@ export interface HealthBody {
   status: 'ok';
   platform: LeptonServices['platform'];
   models: { id: string; version: string }[];
+}
+
+class TrpcMediaTypeError extends Error {
+  constructor(readonly contentType: string | undefined) {
+    super('unsupported content type');
+  }
 }
 
 /**
@@ -41,8 +47,18 @@ export async function registerLeptonHttp(
     });
     // Fastify rejects some requests before tRPC sees them (body over the limit, malformed JSON): answer those in
     // tRPC's error envelope too, so typed clients still get data.lepton rather than an opaque failure.
-    scope.setErrorHandler((err, _request, reply) => {
-      const { status, body } = httpErrorOf(err);
+    // tRPC takes JSON bodies only. Checked before the body is read, so a text/plain or missing content type (which
+    // Fastify would parse and tRPC then reject) and one Fastify has no parser for get the same typed 415.
+    scope.addHook('onRequest', async (request) => {
+      if (request.method !== 'POST') return;
+      const type = request.headers['content-type'];
+      if (type === undefined || !/^application\/json\s*(;|$)/i.test(type)) throw new TrpcMediaTypeError(type);
+    });
+    scope.setErrorHandler((err, request, reply) => {
+      const { status, body } =
+        err instanceof TrpcMediaTypeError || isMediaTypeError(err)
+          ? unsupportedMediaType(request.headers['content-type'], ['application/json'])
+          : httpErrorOf(err);
       const trpcCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
       const message = status === 413 ? `request body is larger than the ${bodyLimit} bytes tRPC accepts; stream WAVs to POST /api/v1/vad/detect` : body.message;
       return reply.code(status).send({

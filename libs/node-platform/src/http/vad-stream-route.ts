@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { LeptonError } from '@lepton/tensor-core';
 import type { LeptonServices } from '@lepton/api';
-import { sendHttpError } from './error-reply';
+import { isMediaTypeError, sendHttpError, unsupportedMediaType } from './error-reply';
 import { parseVadQuery } from './vad-query';
 
 export const VAD_STREAM_PATH = '/api/v1/vad/detect';
@@ -47,6 +47,10 @@ export async function vadStreamRoute(scope: FastifyInstance, services: LeptonSer
       return reply.code(400).send({ code: 'BAD_REQUEST', message: 'upload aborted by the client' });
     }
     drainOrClose(request.raw, reply);
+    if (isMediaTypeError(err)) {
+      const { status, body } = unsupportedMediaType(request.headers['content-type'], WAV_CONTENT_TYPES);
+      return reply.code(status).send(body);
+    }
     return sendHttpError(reply, err);
   });
   scope.post(VAD_STREAM_PATH, async (request, reply) => {
