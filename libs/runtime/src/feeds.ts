@@ -1,5 +1,5 @@
 import { LeptonError, storageLength, type Tensor } from '@lepton/tensor-core';
-import type { ModelManifest, TensorSpec } from '@lepton/contracts';
+import { decodeWireTensor, type ModelManifest, type TensorSpec } from '@lepton/contracts';
 
 export type Feeds = Record<string, Tensor>;
 
@@ -40,7 +40,30 @@ export function validateFeeds(manifest: ModelManifest, feeds: Feeds, carried: Re
   }
   const bindings: DimBindings = new Map();
   for (const [name, t] of Object.entries(feeds)) checkTensor(specs.get(name)!, t, bindings);
+  for (const c of manifest.constants) if (c.input in feeds) checkConstant(model, c, feeds[c.input]!);
   return bindings;
+}
+
+/**
+ * A constant may be fed, but only with its own value: the model was exported for that value (Silero's sr other
+ * than 16000 fails deep inside onnxruntime, which would read as a server fault).
+ */
+function checkConstant(model: string, c: ModelManifest['constants'][number], t: Tensor): void {
+  const want = decodeWireTensor({ name: c.input, dtype: c.dtype, shape: c.shape, data: c.value }).data;
+  const got = t.data;
+  const text = (d: ArrayLike<unknown>): string => {
+    const shown = Array.from({ length: Math.min(d.length, 8) }, (_, i) => String(d[i]));
+    return `[${shown.join(', ')}${d.length > 8 ? ', ...' : ''}]`;
+  };
+  for (let i = 0; i < want.length; i++) {
+    if (String(want[i]) !== String(got[i])) {
+      throw new LeptonError(
+        'VALIDATION_FAILED',
+        `input '${c.input}' of model ${model} is a constant ${text(want)}; got ${text(got)} (leave it out, or send the constant)`,
+        { input: c.input, expected: c.value, index: i },
+      );
+    }
+  }
 }
 
 function list(names: readonly string[]): string {

@@ -110,6 +110,22 @@ describe('predictor on Silero VAD v5 (onnxruntime-node 1.30)', () => {
     expect(e.code).toBe('INPUT_UNKNOWN');
     expect(e.message).toContain('stream state');
   });
+
+  it('a fed constant must carry the manifest value: sr 8000 is VALIDATION_FAILED, not INFERENCE_FAILED', async () => {
+    const sr = (v: bigint): Feeds['x'] => ({ dtype: 'int64', shape: [], data: BigInt64Array.from([v]) });
+    // Without the check onnxruntime fails inside Silero's If node and the server answered 500 INFERENCE_FAILED.
+    for (const v of [8000n, -1n, 0n]) {
+      const e = await errorOf(predictor.run({ input: frame(), state: zeroState(), sr: sr(v) }));
+      expect(e.code).toBe('VALIDATION_FAILED');
+      expect(e.message).toBe(`input 'sr' of model silero-vad-v5@5.0.0 is a constant [16000]; got [${v}] (leave it out, or send the constant)`);
+    }
+    const e = await errorOf(predictor.openStream().step({ input: frame(), sr: sr(8000n) }));
+    expect(e.code).toBe('VALIDATION_FAILED');
+    // The constant's own value is accepted and gives the same answer as leaving it out.
+    const fed = await predictor.run({ input: frame(0.1), state: zeroState(), sr: sr(16000n) });
+    const omitted = await predictor.run({ input: frame(0.1), state: zeroState() });
+    expect(Array.from(fed['output']!.data as Float32Array)).toEqual(Array.from(omitted['output']!.data as Float32Array));
+  });
 });
 
 describe('symbolic dims, loading and runtime failures', () => {
