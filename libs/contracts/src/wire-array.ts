@@ -89,8 +89,12 @@ export function toWireArray(t: Tensor): (number | string | boolean)[] {
   }
 }
 
+/** Longest rendering of a bad value a message repeats: a 100 kB digit string must not come back as 100 kB of error. */
+const MAX_SHOWN = 64;
+
 function invalid(name: string, index: number, value: unknown, expected: string): LeptonError {
-  const shown = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
+  const full = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+  const shown = full.length <= MAX_SHOWN ? full : `${full.slice(0, MAX_SHOWN)}... (${full.length} characters)`;
   return new LeptonError(
     'TENSOR_ENCODING_INVALID',
     `tensor '${name}' data[${index}] is ${shown}; expected ${expected}`,

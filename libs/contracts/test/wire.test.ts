@@ -155,6 +155,17 @@ describe('errors', () => {
     }
   });
 
+  it('shows at most 64 characters of a bad element (a 100 kB value made a 200 kB error response)', () => {
+    const digits = '1'.repeat(100_000);
+    const e = errorOf(() => decodeWireTensor({ name: 'sr', dtype: 'int64', shape: [], data: [digits] }));
+    expect(e.code).toBe('TENSOR_ENCODING_INVALID');
+    expect(e.message).toBe(
+      `tensor 'sr' data[0] is "${'1'.repeat(63)}... (100002 characters); expected a int64 in [-9223372036854775808, 9223372036854775807] as a decimal string, a safe integer or a bigint`,
+    );
+    const f = errorOf(() => decodeWireTensor({ name: 'x', dtype: 'float32', shape: [1], data: ['x'.repeat(1000)] }));
+    expect(f.message.length).toBeLessThan(200);
+  });
+
   it('rejects bad base64, unknown dtypes and bad shapes', () => {
     const e = errorOf(() => decodeWireTensor({ name: 'x', dtype: 'uint8', shape: [3], data: 'AA*A' }));
     expect(e.code).toBe('TENSOR_ENCODING_INVALID');
