@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -49,6 +49,21 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
     const doc = JSON.parse((await lepton('prune', SILERO, '-o', pruned, '--sparsity', '0.5', '--json')).join('\n'));
     expect(doc.report.overallSparsity).toBeCloseTo(0.5, 3);
     expect(readFileSync(pruned).length).toBeGreaterThan(1_000_000);
+  });
+
+  it('rejects an output path that is a directory or cannot be written with BAD_REQUEST naming it (was INTERNAL EISDIR)', async () => {
+    const err = await lepton('quantize', SILERO, '-o', dir).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BAD_REQUEST' });
+    expect((err as Error).message).toBe(`output ${JSON.stringify(dir)} is a directory; expected a file path for the model (for example ${join(dir, 'model.onnx')})`);
+    // A regular file where a folder of the path should be: mkdir fails with ENOTDIR/EEXIST.
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    const nested = join(file, 'out.onnx');
+    const err2 = await lepton('convert', SILERO, '-o', nested, '--fp16').catch((e: unknown) => e);
+    expect(err2).toMatchObject({ code: 'BAD_REQUEST' });
+    expect((err2 as Error).message.startsWith(`cannot write ${JSON.stringify(nested)}: `)).toBe(true);
+    expect((err2 as Error).message.endsWith('; expected a writable file path')).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('rejects a bad sparsity and a static run without calibration data', async () => {
