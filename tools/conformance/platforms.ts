@@ -29,7 +29,7 @@ const ENROLL_TOKEN = 'conformance-enroll-token';
  * `models` locally, and a headless Chromium on the server's web app. Models are registered before the agent
  * starts so it pulls them at start-up.
  */
-export async function startPlatforms(models: { manifest: ModelManifestInput; bytes: Uint8Array }[]): Promise<Platforms> {
+export async function startPlatforms(models: { manifest: ModelManifestInput; bytes: Uint8Array }[], opts: { edgeEnv?: Record<string, string> } = {}): Promise<Platforms> {
   const webDir = await buildWebApp();
   const dataDir = mkdtempSync(join(tmpdir(), 'lepton-platforms-'));
   const server = await startServer(
@@ -44,7 +44,7 @@ export async function startPlatforms(models: { manifest: ModelManifestInput; byt
   }
   const ids = ['silero-vad-v5', ...models.map((m) => String(m.manifest.id))];
   const edge = await startEdgeAgent(
-    loadEdgeConfig({ EDGE_PORT: '0', EDGE_HOST: '127.0.0.1', LEPTON_SERVER_URL: server.url, LEPTON_ENROLL_TOKEN: ENROLL_TOKEN, EDGE_DATA_DIR: join(dataDir, 'edge'), EDGE_MODELS: ids.join(',') }),
+    loadEdgeConfig({ EDGE_PORT: '0', EDGE_HOST: '127.0.0.1', LEPTON_SERVER_URL: server.url, LEPTON_ENROLL_TOKEN: ENROLL_TOKEN, EDGE_DATA_DIR: join(dataDir, 'edge'), EDGE_MODELS: ids.join(','), ...opts.edgeEnv }),
   );
   const browser = await HeadlessBrowser.open(server.url);
   return {

@@ -99,6 +99,7 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
               version: m.record.version,
               outputs,
               answeredBy: 'edge' as const,
+              artifact: artifactOf(m),
               timings: { totalMs: performance.now() - started, inferenceMs },
             };
           },
@@ -152,8 +153,15 @@ async function runVad(m: LocalModel, req: VadDetectCall, wav: Uint8Array | Async
     source: { sampleRate: run.source.sampleRate, channels: run.source.channels, encoding: run.source.encoding },
     ...(req.includeProbabilities ? { probabilities: Array.from(run.probabilities) } : {}),
     answeredBy: 'edge',
+    artifact: artifactOf(m),
     timings: { totalMs: performance.now() - started, inferenceMs: run.inferenceMs },
   };
+}
+
+/** The artifact this agent runs for a model: the digest it verified, and the record's variant of that digest. */
+function artifactOf(m: LocalModel): { variant?: string; sha256: string } {
+  const variant = m.record.variants.find((v) => v.sha256 === m.sha256)?.id;
+  return { sha256: m.sha256, ...(variant !== undefined ? { variant } : {}) };
 }
 
 function versionMismatch(model: string, version: string): LeptonError {

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-web';
-import { decodeBase64, decodeWireTensor, encodeWireTensor, type ModelRecord, type WireTensor } from '@lepton/contracts';
+import { LeptonError } from '@lepton/tensor-core';
+import { decodeBase64, decodeWireTensor, encodeWireTensor, type ModelRecord, type Variant, type WireTensor } from '@lepton/contracts';
 import { createPredictor, detectSpeech, type Predictor } from '@lepton/runtime';
 import type { ParityRunInput } from '@lepton/api';
 import { fetchModelBytes, pickWebVariant, type LeptonClient } from './api-client';
@@ -16,6 +17,8 @@ export const BROWSER_RUNTIME = `onnxruntime-web@${ort.env.versions.web ?? '1.30'
 export interface BrowserRunRequest {
   model: string;
   version?: string;
+  /** The variant to run, by id (the parity harness names the one every platform runs); default: pickWebVariant. */
+  variant?: string;
   /** Generic models: the feeds on the wire. */
   inputs?: WireTensor[];
   /** VAD models: a WAV file (base64), run through the manifest's pipeline like vad.detect. */
@@ -25,17 +28,28 @@ export interface BrowserRunRequest {
   release?: boolean;
 }
 
-const predictors = new Map<string, Promise<{ record: ModelRecord; predictor: Predictor }>>();
+const predictors = new Map<string, Promise<{ record: ModelRecord; predictor: Predictor; variant: Variant | undefined }>>();
 
-async function predictorFor(client: LeptonClient, model: string, version: string | undefined) {
-  const key = `${model}@${version ?? ''}`;
+function variantOf(record: ModelRecord, id: string | undefined): Variant | undefined {
+  if (id === undefined) return pickWebVariant(record);
+  const found = record.variants.find((v) => v.id === id);
+  if (!found) {
+    throw new LeptonError('ARTIFACT_NOT_FOUND', `model ${record.id}@${record.version} has no variant ${JSON.stringify(id)}; variants: ${record.variants.map((v) => v.id).join(', ') || '(none)'}`);
+  }
+  return found;
+}
+
+async function predictorFor(client: LeptonClient, model: string, version: string | undefined, variantId: string | undefined) {
+  const key = `${model}@${version ?? ''}#${variantId ?? ''}`;
   let pending = predictors.get(key);
   if (!pending) {
     pending = (async () => {
       const record = await client.models.get.query({ id: model, ...(version ? { version } : {}) });
-      const bytes = await fetchModelBytes(record, pickWebVariant(record));
+      const variant = variantOf(record, variantId);
+      // fetchModelBytes checks the bytes against variant.sha256 before onnxruntime-web sees them.
+      const bytes = await fetchModelBytes(record, variant);
       const predictor = await createPredictor({ manifest: record.manifest, model: bytes, ort, executionProviders: ['wasm'] });
-      return { record, predictor };
+      return { record, predictor, variant };
     })();
     pending.catch(() => predictors.delete(key));
     predictors.set(key, pending);
@@ -52,9 +66,9 @@ export async function runInBrowser(client: LeptonClient, req: BrowserRunRequest)
   const base = { platform: 'browser' as const, runtime: BROWSER_RUNTIME, executionProvider: 'wasm', answeredBy: 'browser' };
   let key: string | undefined;
   try {
-    const found = await predictorFor(client, req.model, req.version);
+    const found = await predictorFor(client, req.model, req.version, req.variant);
     key = found.key;
-    const { record, predictor } = found.loaded;
+    const { record, predictor, variant } = found.loaded;
     const recorded = recordFeeds(predictor);
     const t0 = performance.now();
     let outputs: WireTensor[];
@@ -75,6 +89,7 @@ export async function runInBrowser(client: LeptonClient, req: BrowserRunRequest)
       feedsSha256: await sha256Hex(feedsCanonicalBytes(recorded.calls)),
       steps: recorded.calls.length,
       sessionOptions: record.manifest.sessionOptions,
+      ...(variant ? { artifactSha256: variant.sha256, variant: variant.id } : {}),
       inferenceMs,
     };
   } catch (err) {

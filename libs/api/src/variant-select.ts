@@ -37,3 +37,28 @@ export function selectVariant(record: ModelRecord, query: VariantQuery = {}): Va
   }
   return found;
 }
+
+/** A variant named by id (wins), or by target and/or precision as `selectVariant` resolves them. */
+export interface VariantRef extends VariantQuery {
+  variant?: string;
+}
+
+/** True when the reference names a variant at all (else callers use their own default: fp32). */
+export const namesVariant = (ref: VariantRef): boolean => ref.variant !== undefined || ref.target !== undefined || ref.precision !== undefined;
+
+/**
+ * The variant a reference names: by id (ARTIFACT_NOT_FOUND lists the ids there are), else `selectVariant`.
+ * The parity harness resolves it once and every platform runs that artifact.
+ */
+export function findVariant(record: ModelRecord, ref: VariantRef = {}): Variant {
+  if (ref.variant === undefined) return selectVariant(record, ref);
+  const found = record.variants.find((v) => v.id === ref.variant);
+  if (!found) {
+    throw new LeptonError(
+      'ARTIFACT_NOT_FOUND',
+      `model ${record.id}@${record.version} has no variant ${JSON.stringify(ref.variant)}; variants: ${record.variants.map((v) => v.id).join(', ') || '(none)'}`,
+      { id: record.id, version: record.version, variant: ref.variant },
+    );
+  }
+  return found;
+}

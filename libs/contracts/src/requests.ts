@@ -24,11 +24,20 @@ export const TimingsSchema = z.object({
   inferenceMs: z.number(),
 });
 
+/** The model artifact that answered: its variant id (when known) and the sha256 of its bytes. */
+export const AnsweredArtifactSchema = z.object({
+  variant: z.string().optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type AnsweredArtifact = z.infer<typeof AnsweredArtifactSchema>;
+
 export const InferResponseSchema = z.object({
   model: z.string(),
   version: z.string(),
   outputs: z.array(WireTensorSchema),
   answeredBy: AnsweredBySchema,
+  /** Set by hosts that run one artifact of several (an edge agent runs the variant assigned to it). */
+  artifact: AnsweredArtifactSchema.optional(),
   timings: TimingsSchema,
 });
 export type InferResponse = z.infer<typeof InferResponseSchema>;
@@ -69,6 +78,7 @@ export const VadResultSchema = z.object({
   source: z.object({ sampleRate: z.number().int(), channels: z.number().int(), encoding: z.string() }),
   probabilities: z.array(z.number()).optional(),
   answeredBy: AnsweredBySchema,
+  artifact: AnsweredArtifactSchema.optional(),
   timings: TimingsSchema,
 });
 export type VadResult = z.infer<typeof VadResultSchema>;

@@ -5,6 +5,8 @@ import type { ParityRunInput } from '@lepton/api';
 export interface BrowserRunRequest {
   model: string;
   version?: string;
+  /** Variant id to run (default: the page's own web choice). */
+  variant?: string;
   inputs?: unknown[];
   wav?: string;
   outputs?: string[];

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
-import { decodeBase64, decodeWireTensor, encodeWireTensor, type ModelRecord } from '@lepton/contracts';
+import { decodeBase64, decodeWireTensor, encodeWireTensor, type ModelRecord, type Variant, type WireTensor } from '@lepton/contracts';
 import { createPredictor, detectSpeech, type OrtModule, type Predictor } from '@lepton/runtime';
 import {
   buildParityReport,
   feedsCanonicalBytes,
+  findVariant,
   manifestFromModel,
+  namesVariant,
   recordFeeds,
   type AppRouter,
   type InferenceService,
@@ -40,7 +42,8 @@ export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').upd
  * Chromium on this server's own web app. 'local' is the caller's own process, so callers provide it.
  */
 export class ServerParity implements ParityService {
-  private readonly vadPredictors = new Map<string, Promise<Predictor>>();
+  /** Predictors per artifact (sha256) for VAD files, named variants and the fp32 reference. */
+  private readonly predictors = new Map<string, Promise<Predictor>>();
 
   constructor(private readonly opts: ServerParityOptions) {}
 
@@ -52,16 +55,40 @@ export class ServerParity implements ParityService {
     if (req.wav === undefined && req.inputs.length === 0 && record.manifest.inputs.length > 0) {
       throw new LeptonError('INPUT_MISSING', `parity.run for ${record.id}@${record.version} needs inputs (wire tensors) or a wav`);
     }
+    // One artifact for every platform: the named variant, else the fp32 model the server's infer runs.
+    const named = namesVariant(req);
+    const variant = named ? findVariant(record, req) : await this.defaultVariant(record);
+    const target = { variant, named };
     const provided = new Set(req.provided.map((p) => p.platform));
     const runs: ParityRunInput[] = [...req.provided];
     for (const platform of req.platforms) {
       if (provided.has(platform)) continue;
-      runs.push(await this.runOn(platform, record, req));
+      runs.push(await this.runOn(platform, record, req, target));
     }
     // Report in the order the caller listed the platforms (the first is the default reference).
     const order = (p: ParityPlatform) => (req.platforms.includes(p) ? req.platforms.indexOf(p) : req.platforms.length);
     runs.sort((a, b) => order(a.platform) - order(b.platform));
-    return buildParityReport({ model: record.id, version: record.version, precision: 'fp32', runs, ...(req.reference ? { reference: req.reference } : {}) });
+    let fp32: { sha256: string; outputs: WireTensor[] } | undefined;
+    if (req.compareFp32 && variant.precision !== 'fp32') {
+      const reference = await this.defaultVariant(record);
+      const run = await this.runServer(record, req, { variant: reference, named: true });
+      if (run.ok && run.outputs) fp32 = { sha256: reference.sha256, outputs: run.outputs };
+    }
+    return buildParityReport({
+      model: record.id,
+      version: record.version,
+      precision: variant.precision,
+      variant: { id: variant.id, precision: variant.precision, target: variant.target, sha256: variant.sha256 },
+      variantNamed: named,
+      runs,
+      ...(req.reference ? { reference: req.reference } : {}),
+      ...(fp32 ? { fp32 } : {}),
+    });
+  }
+
+  /** The fp32 variant the server's own infer loads (registry.resolveVariant, target server). */
+  private async defaultVariant(record: ModelRecord): Promise<Variant> {
+    return (await this.opts.registry.resolveVariant(record.id, { version: record.version, precision: 'fp32', target: 'server' })).variant;
   }
 
   /** Register an uploaded model file under a generic manifest (temporary in spirit; content-addressed id). */
@@ -73,20 +100,20 @@ export class ServerParity implements ParityService {
   }
 
   async close(): Promise<void> {
-    const loaded = [...this.vadPredictors.values()];
-    this.vadPredictors.clear();
+    const loaded = [...this.predictors.values()];
+    this.predictors.clear();
     await Promise.all(loaded.map((p) => p.then((x) => x.release()).catch(() => undefined)));
   }
 
-  private async runOn(platform: ParityPlatform, record: ModelRecord, req: ParityCall): Promise<ParityRunInput> {
+  private async runOn(platform: ParityPlatform, record: ModelRecord, req: ParityCall, target: Target): Promise<ParityRunInput> {
     try {
       switch (platform) {
         case 'server':
-          return await this.runServer(record, req);
+          return await this.runServer(record, req, target);
         case 'edge':
           return await runEdge(record, req);
         case 'browser':
-          return await this.runBrowser(record, req);
+          return await this.runBrowser(record, req, target.variant);
         case 'local':
           throw new LeptonError('NOT_IMPLEMENTED', "platform 'local' is the caller's own process: run it there and pass it in `provided` (lepton parity does)");
       }
@@ -96,47 +123,73 @@ export class ServerParity implements ParityService {
     }
   }
 
-  private async runServer(record: ModelRecord, req: ParityCall): Promise<ParityRunInput> {
+  private async runServer(record: ModelRecord, req: ParityCall, { variant, named }: Target): Promise<ParityRunInput> {
     const base = {
       platform: 'server' as const,
       runtime: `onnxruntime-node@${this.opts.ortVersion ?? '1.30'} (cpu)`,
       executionProvider: 'cpu',
       sessionOptions: record.manifest.sessionOptions,
       answeredBy: 'server',
+      variant: variant.id,
     };
-    if (req.wav !== undefined) {
-      const { predictor, calls } = recordFeeds(await this.vadPredictor(record));
+    // A named variant (or a VAD file) runs on a predictor of that very artifact; the default goes through the
+    // real infer, which loads the same fp32 artifact (defaultVariant).
+    if (req.wav !== undefined || named) {
+      const { predictor: loaded, sha256 } = await this.predictorOf(record, variant);
+      const { predictor, calls } = recordFeeds(loaded);
       const t0 = performance.now();
-      const run = await detectSpeech(predictor, decodeBase64(req.wav));
-      const probabilities = { dtype: 'float32' as const, shape: [run.probabilities.length], data: Float32Array.from(run.probabilities) };
-      return { ...base, ok: true, outputs: [encodeWireTensor('probabilities', probabilities)], feedsSha256: sha256Hex(feedsCanonicalBytes(calls)), steps: calls.length, inferenceMs: performance.now() - t0 };
+      let outputs: WireTensor[];
+      if (req.wav !== undefined) {
+        const run = await detectSpeech(predictor, decodeBase64(req.wav));
+        outputs = [encodeWireTensor('probabilities', { dtype: 'float32', shape: [run.probabilities.length], data: Float32Array.from(run.probabilities) })];
+      } else {
+        const result = await predictor.run(Object.fromEntries(req.inputs.map((w) => [w.name, decodeWireTensor(w)] as const)));
+        outputs = record.manifest.outputs.filter((o) => result[o.name]).map((o) => encodeWireTensor(o.name, result[o.name]!));
+      }
+      const inferenceMs = performance.now() - t0;
+      return { ...base, ok: true, outputs, artifactSha256: sha256, feedsSha256: sha256Hex(feedsCanonicalBytes(calls)), steps: calls.length, inferenceMs };
     }
     // The real infer path; the digest is of the very decode infer performs on the same wire tensors.
     const feeds = Object.fromEntries(req.inputs.map((w) => [w.name, decodeWireTensor(w)] as const));
     const res = await this.opts.inference.infer({ model: record.id, version: record.version, inputs: req.inputs, format: 'base64' });
-    return { ...base, ok: true, outputs: res.outputs, feedsSha256: sha256Hex(feedsCanonicalBytes([feeds])), steps: 1, inferenceMs: res.timings.inferenceMs, answeredBy: res.answeredBy };
+    return {
+      ...base,
+      ok: true,
+      outputs: res.outputs,
+      artifactSha256: variant.sha256,
+      feedsSha256: sha256Hex(feedsCanonicalBytes([feeds])),
+      steps: 1,
+      inferenceMs: res.timings.inferenceMs,
+      answeredBy: res.answeredBy,
+    };
   }
 
-  private vadPredictor(record: ModelRecord): Promise<Predictor> {
-    const key = `${record.id}@${record.version}`;
-    let pending = this.vadPredictors.get(key);
+  /** A predictor on one variant's artifact, whose bytes are hashed here (the digest the report states). */
+  private async predictorOf(record: ModelRecord, variant: Variant): Promise<{ predictor: Predictor; sha256: string }> {
+    const key = variant.sha256;
+    let pending = this.predictors.get(key);
     if (!pending) {
       pending = (async () => {
-        const { variant } = await this.opts.registry.resolveVariant(record.id, { version: record.version, precision: 'fp32', target: 'server' });
-        return createPredictor({ manifest: record.manifest, model: await this.opts.artifacts.read(variant.sha256), ort: this.opts.ort });
+        const bytes = await this.opts.artifacts.read(variant.sha256);
+        const actual = sha256Hex(bytes);
+        if (actual !== variant.sha256) {
+          throw new LeptonError('ARTIFACT_DIGEST_MISMATCH', `artifact of ${record.id}@${record.version} (${variant.id}) has sha256 ${actual}; expected ${variant.sha256}`);
+        }
+        return createPredictor({ manifest: record.manifest, model: bytes, ort: this.opts.ort });
       })();
-      pending.catch(() => this.vadPredictors.delete(key));
-      this.vadPredictors.set(key, pending);
+      pending.catch(() => this.predictors.delete(key));
+      this.predictors.set(key, pending);
     }
-    return pending;
+    return { predictor: await pending, sha256: variant.sha256 };
   }
 
-  private async runBrowser(record: ModelRecord, req: ParityCall): Promise<ParityRunInput> {
+  private async runBrowser(record: ModelRecord, req: ParityCall, variant: Variant): Promise<ParityRunInput> {
     const browser = await HeadlessBrowser.open(this.opts.selfUrl());
     try {
       return await browser.run({
         model: record.id,
         version: record.version,
+        variant: variant.id,
         ...(req.wav !== undefined ? { wav: req.wav } : { inputs: req.inputs }),
         release: true,
       });
@@ -146,7 +199,11 @@ export class ServerParity implements ParityService {
   }
 }
 
-/** The edge agent's own infer / vad.detect: it reports no feed digest (its decoding is not observable from here). */
+/**
+ * The edge agent's own infer / vad.detect: it reports no feed digest (its decoding is not observable from here),
+ * but says which artifact answered (`artifact`); the agent runs the variant the fleet assigned it, so a parity run
+ * of another variant shows (and fails on) the digest that differs.
+ */
 async function runEdge(record: ModelRecord, req: ParityCall): Promise<ParityRunInput> {
   if (!req.edgeUrl) throw new LeptonError('BAD_REQUEST', "platform 'edge' needs edgeUrl, the agent's base URL (e.g. http://127.0.0.1:8081)");
   const edge = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${req.edgeUrl.replace(/\/+$/, '')}/trpc` })] });
@@ -154,10 +211,19 @@ async function runEdge(record: ModelRecord, req: ParityCall): Promise<ParityRunI
   if (req.wav !== undefined) {
     const res = await edge.vad.detect.mutate({ model: record.id, wav: req.wav, includeProbabilities: true });
     const p = Float32Array.from(res.probabilities ?? []);
-    return { ...base, ok: true, outputs: [encodeWireTensor('probabilities', { dtype: 'float32', shape: [p.length], data: p })], steps: res.chunks, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+    return { ...base, ...ran(res.artifact), ok: true, outputs: [encodeWireTensor('probabilities', { dtype: 'float32', shape: [p.length], data: p })], steps: res.chunks, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
   }
   const res = await edge.infer.mutate({ model: record.id, version: record.version, inputs: req.inputs });
-  return { ...base, ok: true, outputs: res.outputs, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+  return { ...base, ...ran(res.artifact), ok: true, outputs: res.outputs, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+}
+
+const ran = (artifact: { variant?: string | undefined; sha256: string } | undefined) =>
+  artifact ? { artifactSha256: artifact.sha256, ...(artifact.variant !== undefined ? { variant: artifact.variant } : {}) } : {};
+
+interface Target {
+  variant: Variant;
+  /** The caller named it (else it is the default fp32, which the server runs through its real infer). */
+  named: boolean;
 }
 
 /** Add the parity service to a host's services (the router finds it there; see libs/api routers/parity.ts). */

@@ -10,6 +10,8 @@ import {
 import { decodeWireTensor, type WireTensor } from '@lepton/contracts';
 import { ParityRunSchema, type OutputComparison, type ParityPlatform, type ParityReport, type ParityRunInput, type Tolerance } from './parity-schemas';
 
+type ParityVariant = NonNullable<ParityReport['variant']>;
+
 type Precision = Tolerance['precision'];
 
 /**
@@ -104,9 +106,16 @@ export function compareOutput(platform: ParityPlatform, actual: Tensor | undefin
 export interface BuildReportInput {
   model: string;
   version: string;
+  /** The tolerances' precision when no variant is given (a variant's own precision wins). */
   precision: Precision;
   runs: ParityRunInput[];
   reference?: ParityPlatform;
+  /** The variant every platform was asked to run: each run's artifact digest must be its sha256. */
+  variant?: ParityVariant;
+  /** The caller named the variant: a platform that does not report its artifact fails (default: it is listed). */
+  variantNamed?: boolean;
+  /** The fp32 model's outputs over the same feeds, to report each platform's difference from it. */
+  fp32?: { sha256: string; outputs: WireTensor[] };
 }
 
 /**
@@ -120,9 +129,10 @@ export function buildParityReport(input: BuildReportInput): ParityReport {
   const decode = (ws: WireTensor[] | undefined) =>
     Object.fromEntries((ws ?? []).map((w) => [w.name, decodeWireTensor(w, { maxBytes: 1 << 30 })] as const));
   const refOutputs = decode(ref?.outputs);
+  const precision = input.variant?.precision ?? input.precision;
   const tolerances = new Map<string, Tolerance>();
   const outputs = Object.entries(refOutputs).map(([name, t]) => {
-    const tol = toleranceFor(t.dtype, input.precision);
+    const tol = toleranceFor(t.dtype, precision);
     tolerances.set(`${t.dtype}`, tol);
     const comparisons = ran
       .filter((r) => r !== ref)
@@ -136,16 +146,50 @@ export function buildParityReport(input: BuildReportInput): ParityReport {
     else unreported.push(r.platform);
   }
   const identical = new Set(Object.values(digests)).size <= 1;
+  const artifacts = artifactCheck(ran, input.variant, input.variantNamed ?? false);
   const failedRuns = runs.some((r) => !r.ok);
+  const fp32Reference = input.fp32 && input.variant?.precision !== 'fp32' ? fp32Differences(ran, decode(input.fp32.outputs), input.fp32.sha256, precision) : undefined;
   return {
     model: input.model,
     version: input.version,
-    precision: input.precision,
+    precision,
+    ...(input.variant ? { variant: input.variant } : {}),
     reference: ref?.platform ?? runs[0]?.platform ?? 'server',
     tolerances: [...tolerances.values()],
     platforms: runs.map(({ outputs: _outputs, ...rest }) => rest),
     preprocessing: { identical, digests, unreported },
+    artifacts,
     outputs,
-    pass: !failedRuns && ran.length > 0 && identical && outputs.every((o) => o.comparisons.every((c) => c.pass)),
+    ...(fp32Reference ? { fp32Reference } : {}),
+    pass: !failedRuns && ran.length > 0 && identical && artifacts.identical && outputs.every((o) => o.comparisons.every((c) => c.pass)),
   };
+}
+
+/**
+ * Did every platform run the same model bytes, the variant's? With a variant named, a platform that does not
+ * say what it ran fails the check too: an agent that forwarded to the server may have run another precision.
+ */
+function artifactCheck(ran: ReturnType<typeof ParityRunSchema.parse>[], variant: ParityVariant | undefined, named: boolean): ParityReport['artifacts'] {
+  const digests: Record<string, string> = {};
+  const unreported: ParityPlatform[] = [];
+  for (const r of ran) {
+    if (r.artifactSha256) digests[r.platform] = r.artifactSha256;
+    else unreported.push(r.platform);
+  }
+  const seen = new Set(Object.values(digests));
+  const identical = variant ? (!named || unreported.length === 0) && [...seen].every((d) => d === variant.sha256) : seen.size <= 1;
+  return { identical, digests, unreported };
+}
+
+/** Each platform against the fp32 model's outputs, under the variant's tolerance (informational). */
+function fp32Differences(ran: ReturnType<typeof ParityRunSchema.parse>[], fp32: Record<string, Tensor>, sha256: string, precision: Precision): NonNullable<ParityReport['fp32Reference']> {
+  const outputs = Object.entries(fp32).map(([name, t]) => {
+    const tol = toleranceFor(t.dtype, precision);
+    const comparisons = ran.map((r) => {
+      const w = r.outputs.find((o) => o.name === name);
+      return compareOutput(r.platform, w ? decodeWireTensor(w, { maxBytes: 1 << 30 }) : undefined, t, tol);
+    });
+    return { name, comparisons };
+  });
+  return { sha256, outputs };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DTypeSchema, PrecisionSchema, SessionOptionsSchema, WireTensorSchema } from '@lepton/contracts';
+import { DTypeSchema, PrecisionSchema, SessionOptionsSchema, VariantTargetSchema, WireTensorSchema } from '@lepton/contracts';
 
 /** Where a parity run executes a model: the server, an edge agent, the caller's own process, a browser. */
 export const ParityPlatformSchema = z.enum(['server', 'edge', 'local', 'browser']);
@@ -21,6 +21,12 @@ export const ParityRunSchema = z.object({
   runtime: z.string().optional(),
   executionProvider: z.string().optional(),
   sessionOptions: SessionOptionsSchema.optional(),
+  /**
+   * sha256 (hex) of the model artifact the platform ran (the bytes it checked before creating its session), and
+   * that variant's id. Absent where the platform does not say (an edge agent that forwarded to the server).
+   */
+  artifactSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  variant: z.string().optional(),
   /** Who actually answered (an edge agent forwards models it does not run to the server). */
   answeredBy: z.string().optional(),
   inferenceMs: z.number().optional(),
@@ -37,6 +43,18 @@ export const ParityRequestSchema = z.object({
    */
   modelBytes: z.string().optional(),
   version: z.string().optional(),
+  /**
+   * The variant every platform runs: an id from the record (wins), or a target and/or precision as
+   * `variants.choose` resolves them. Absent: the fp32 model. Its precision picks the report's tolerances.
+   */
+  variant: z.string().min(1).max(64).optional(),
+  precision: PrecisionSchema.optional(),
+  target: VariantTargetSchema.optional(),
+  /**
+   * Also run the fp32 model on the server over the same feeds and report each platform's difference from it
+   * (informational: the verdict compares platforms with each other). Ignored when the variant is fp32.
+   */
+  compareFp32: z.boolean().default(false),
   /** The feeds, on the wire (generic models). */
   inputs: z.array(WireTensorSchema).max(64).default([]),
   /**
@@ -90,15 +108,33 @@ export const OutputComparisonSchema = z.object({
 });
 export type OutputComparison = z.infer<typeof OutputComparisonSchema>;
 
+export const ParityVariantSchema = z.object({
+  id: z.string(),
+  precision: PrecisionSchema,
+  target: VariantTargetSchema,
+  sha256: z.string(),
+});
+
 export const ParityReportSchema = z.object({
   model: z.string(),
   version: z.string(),
   precision: PrecisionSchema,
+  /** The variant every platform was asked to run (absent when the caller named none, e.g. a local-only file run). */
+  variant: ParityVariantSchema.optional(),
   reference: ParityPlatformSchema,
   tolerances: z.array(ToleranceSchema),
   platforms: z.array(ParityRunSchema.omit({ outputs: true })),
   preprocessing: z.object({
     /** True when every platform that reports a digest fed onnxruntime the same bytes. */
+    identical: z.boolean(),
+    digests: z.record(z.string(), z.string()),
+    unreported: z.array(ParityPlatformSchema),
+  }),
+  /**
+   * The model artifact each platform ran. `identical`: every platform that reports a digest ran the same bytes,
+   * and they are the variant's. A platform that does not report one is listed; with a variant named, that fails.
+   */
+  artifacts: z.object({
     identical: z.boolean(),
     digests: z.record(z.string(), z.string()),
     unreported: z.array(ParityPlatformSchema),
@@ -111,6 +147,16 @@ export const ParityReportSchema = z.object({
       comparisons: z.array(OutputComparisonSchema),
     }),
   ),
+  /**
+   * Each platform's difference from the fp32 model run on the server over the same feeds (asked with
+   * `compareFp32` for a non-fp32 variant): what the quantization costs, reported beside the parity verdict.
+   */
+  fp32Reference: z
+    .object({
+      sha256: z.string(),
+      outputs: z.array(z.object({ name: z.string(), comparisons: z.array(OutputComparisonSchema) })),
+    })
+    .optional(),
   pass: z.boolean(),
 });
 export type ParityReport = z.infer<typeof ParityReportSchema>;

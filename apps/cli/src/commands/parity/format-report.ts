@@ -11,14 +11,16 @@ function table(rows: string[][]): string[] {
 export function formatParityReport(r: ParityReport): string {
   const lines: string[] = [];
   const tol = r.tolerances.map((t) => `${t.dtype}/${t.precision} ${t.rule === 'exact' ? 'exact' : `rtol ${t.rtol} atol ${t.atol}`}`).join('; ');
-  lines.push(`parity ${r.model}@${r.version} (${r.precision}), reference ${r.reference}; tolerance: ${tol || 'n/a'}`);
+  const variant = r.variant ? `variant ${r.variant.id} (${r.variant.precision}, ${r.variant.target}, sha256 ${r.variant.sha256.slice(0, 16)})` : r.precision;
+  lines.push(`parity ${r.model}@${r.version} ${variant}, reference ${r.reference}; tolerance: ${tol || 'n/a'}`);
   lines.push(
     ...table([
-      ['platform', 'runtime', 'session options', 'feeds sha256', 'answered by', 'run'],
+      ['platform', 'runtime', 'session options', 'artifact sha256', 'feeds sha256', 'answered by', 'run'],
       ...r.platforms.map((p) => [
         p.platform,
         p.runtime ?? '-',
         p.sessionOptions ? `${p.sessionOptions.graphOptimizationLevel}, ${p.sessionOptions.intraOpNumThreads}/${p.sessionOptions.interOpNumThreads} threads, ${p.sessionOptions.executionMode}` : '-',
+        p.artifactSha256 ? `${p.artifactSha256.slice(0, 16)}${p.variant ? ` (${p.variant})` : ''}` : 'not reported',
         p.feedsSha256 ? p.feedsSha256.slice(0, 16) : 'not reported',
         p.answeredBy ?? '-',
         p.ok ? `ok (${p.steps} call${p.steps === 1 ? '' : 's'})` : `${p.error?.code}: ${p.error?.message}`,
@@ -27,6 +29,8 @@ export function formatParityReport(r: ParityReport): string {
   );
   const pre = r.preprocessing;
   lines.push(`preprocessed feeds: ${pre.identical ? 'identical' : 'DIFFER'} on ${Object.keys(pre.digests).join(', ') || 'no platform'}${pre.unreported.length ? ` (not reported by ${pre.unreported.join(', ')})` : ''}`);
+  const art = r.artifacts;
+  lines.push(`model artifact: ${art.identical ? 'same' : 'DIFFERS'} on ${Object.keys(art.digests).join(', ') || 'no platform'}${art.unreported.length ? ` (not reported by ${art.unreported.join(', ')})` : ''}`);
   lines.push(
     ...table([
       ['output', 'platform', 'max abs', 'max rel', 'max ulp', 'cosine', 'argmax agree', 'verdict'],
@@ -44,6 +48,17 @@ export function formatParityReport(r: ParityReport): string {
       ),
     ]),
   );
+  if (r.fp32Reference) {
+    lines.push(`difference from the fp32 model (sha256 ${r.fp32Reference.sha256.slice(0, 16)}), reported, not judged:`);
+    lines.push(
+      ...table([
+        ['output', 'platform', 'max abs', 'max rel', 'cosine', 'sqnr dB', 'argmax agree'],
+        ...r.fp32Reference.outputs.flatMap((o) =>
+          o.comparisons.map((c) => [o.name, c.platform, num(c.maxAbs), num(c.maxRel), num(c.cosine, 8), num(c.sqnrDb), c.argmax ? `${c.argmax.agree}/${c.argmax.rows}` : '-']),
+        ),
+      ]),
+    );
+  }
   lines.push(r.pass ? 'PASS: every platform agrees within the stated tolerances' : 'FAIL: see the rows above');
   return lines.join('\n');
 }

@@ -1,4 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { PrecisionSchema, VariantTargetSchema, type Variant, type VariantTarget } from '@lepton/contracts';
+
+type Precision = Variant['precision'];
 import { ParityPlatformSchema, type ParityPlatform } from '@lepton/api';
 import { formatParityReport } from './format-report';
 import { runParity } from './run-parity';
@@ -9,6 +12,13 @@ function platforms(value: string): ParityPlatform[] {
   if (list.length === 0 || bad.length > 0) throw new InvalidArgumentError(`expected a comma-separated subset of server,edge,local,browser; got ${value}.`);
   return [...new Set(list)] as ParityPlatform[];
 }
+
+const oneOf =
+  <T extends string>(schema: { safeParse(v: unknown): { success: boolean } }, allowed: readonly string[]) =>
+  (value: string): T => {
+    if (!schema.safeParse(value).success) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}; got ${value}.`);
+    return value as T;
+  };
 
 const url = (value: string): string => {
   if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError('expected an http:// or https:// URL.');
@@ -27,13 +37,36 @@ export function registerParityCommand(program: Command, io: { out(text: string):
     .option('--server <url>', 'server base URL', url, 'http://127.0.0.1:8080')
     .option('--edge <url>', 'edge agent base URL', url, 'http://127.0.0.1:8081')
     .option('--api-key <key>', 'API key for the server, if it asks for one')
-    .action(async (model: string, inputs: string, flags: { platforms: ParityPlatform[]; json?: boolean; server: string; edge: string; apiKey?: string }) => {
+    .option('--variant <id>', "the variant every platform runs, by id (e.g. int8-edge); default the fp32 model")
+    .option('--precision <p>', 'or the variant of this precision (as variants.choose)', oneOf<Precision>(PrecisionSchema, PrecisionSchema.options))
+    .option('--target <t>', 'or the variant built for this target (as variants.choose)', oneOf<VariantTarget>(VariantTargetSchema, VariantTargetSchema.options))
+    .option('--compare-fp32', "also report each platform's difference from the fp32 model")
+    .action(async (model: string, inputs: string, flags: ParityFlags) => {
+      const variant = {
+        ...(flags.variant ? { variant: flags.variant } : {}),
+        ...(flags.precision ? { precision: flags.precision } : {}),
+        ...(flags.target ? { target: flags.target } : {}),
+      };
       const report = await runParity(model, inputs, {
         platforms: flags.platforms,
         server: flags.server,
         edge: flags.edge,
         ...(flags.apiKey ? { apiKey: flags.apiKey } : {}),
+        variant,
+        ...(flags.compareFp32 ? { compareFp32: true } : {}),
       });
       io.out(flags.json ? JSON.stringify(report, null, 1) : formatParityReport(report));
     });
+}
+
+interface ParityFlags {
+  platforms: ParityPlatform[];
+  json?: boolean;
+  server: string;
+  edge: string;
+  apiKey?: string;
+  variant?: string;
+  precision?: Precision;
+  target?: VariantTarget;
+  compareFp32?: boolean;
 }

@@ -10,7 +10,10 @@ import { ort } from '@lepton/node-platform';
 import {
   buildParityReport,
   feedsCanonicalBytes,
+  findVariant,
   manifestFromModel,
+  namesVariant,
+  type VariantRef,
   recordFeeds,
   type AppRouter,
   type ParityPlatform,
@@ -24,6 +27,10 @@ export interface ParityOptions {
   server: string;
   edge: string;
   apiKey?: string;
+  /** The variant every platform runs (id, or precision and/or target); default the fp32 model. */
+  variant?: VariantRef;
+  /** Also report each platform's difference from the fp32 model (non-fp32 variants). */
+  compareFp32?: boolean;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -43,6 +50,12 @@ export async function runParity(model: string, inputsPath: string, opts: ParityO
   let manifest: ModelManifest;
   let id: string;
   let version: string | undefined;
+  let variantId: string | undefined;
+  let expectedSha: string | undefined;
+  const ref = opts.variant ?? {};
+  if (isFile && namesVariant(ref)) {
+    throw new LeptonError('BAD_REQUEST', `--variant, --precision and --target name a registered variant; ${model} is a file (register it, or pass the variant's own file)`);
+  }
   if (isFile) {
     bytes = new Uint8Array(await readFile(model));
     const digest = sha256(bytes).slice(0, 12);
@@ -56,12 +69,17 @@ export async function runParity(model: string, inputsPath: string, opts: ParityO
     const record = await call(opts.server, () => client.models.get.query({ id, ...(version ? { version } : {}) }));
     manifest = record.manifest;
     version = record.version;
+    if (namesVariant(ref)) {
+      const v = findVariant(record, ref);
+      variantId = v.id;
+      expectedSha = v.sha256;
+    }
   }
   const inputs = await readParityInputs(inputsPath, manifest);
   const provided: ParityRunInput[] = [];
   if (opts.platforms.includes('local')) {
-    bytes ??= await download(opts.server, id, version!);
-    provided.push(await runLocal(manifest, bytes, inputs));
+    bytes ??= await download(opts.server, id, version!, variantId, expectedSha);
+    provided.push({ ...(await runLocal(manifest, bytes, inputs)), artifactSha256: sha256(bytes), ...(variantId ? { variant: variantId } : {}) });
   }
   const remote = opts.platforms.filter((p) => p !== 'local');
   if (remote.length === 0) return buildParityReport({ model: id, version: version!, precision: 'fp32', runs: provided });
@@ -71,6 +89,8 @@ export async function runParity(model: string, inputsPath: string, opts: ParityO
       ...(version && !isFile ? { version } : {}),
       ...(isFile ? { modelBytes: encodeBase64(bytes!) } : {}),
       ...(inputs.kind === 'wav' ? { wav: encodeBase64(inputs.wav) } : { inputs: inputs.inputs }),
+      ...(variantId ? { variant: variantId } : {}),
+      ...(opts.compareFp32 ? { compareFp32: true } : {}),
       platforms: opts.platforms,
       reference: opts.platforms[0]!,
       ...(opts.platforms.includes('edge') ? { edgeUrl: opts.edge } : {}),
@@ -104,13 +124,18 @@ async function runLocal(manifest: ModelManifest, model: Uint8Array, inputs: Pari
   }
 }
 
-async function download(server: string, id: string, version: string): Promise<Uint8Array> {
-  const url = `${server}/api/v1/web/models/${encodeURIComponent(id)}/artifact?version=${encodeURIComponent(version)}`;
+async function download(server: string, id: string, version: string, variant?: string, expected?: string): Promise<Uint8Array> {
+  const query = new URLSearchParams({ version, ...(variant ? { variant } : {}) });
+  const url = `${server}/api/v1/web/models/${encodeURIComponent(id)}/artifact?${query}`;
   const res = await fetch(url).catch((e: unknown) => {
     throw new LeptonError('UPSTREAM_UNAVAILABLE', `cannot reach ${server} to download ${id}@${version}: ${(e as Error).message}`);
   });
   if (!res.ok) throw new LeptonError('ARTIFACT_NOT_FOUND', `GET ${url} answered HTTP ${res.status}; expected the model bytes`);
-  return new Uint8Array(await res.arrayBuffer());
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (expected && sha256(bytes) !== expected) {
+    throw new LeptonError('ARTIFACT_DIGEST_MISMATCH', `GET ${url} gave bytes with sha256 ${sha256(bytes)}; expected ${expected} (variant ${variant})`);
+  }
+  return bytes;
 }
 
 /** Server calls with our error codes: tRPC's data.lepton, or UPSTREAM_UNAVAILABLE naming the URL. */
