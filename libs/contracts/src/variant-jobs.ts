@@ -9,8 +9,8 @@ export const VariantJobStatusSchema = z.enum(['queued', 'running', 'succeeded', 
 export type VariantJobStatus = z.infer<typeof VariantJobStatusSchema>;
 
 /**
- * One output of the variant compared with the float32 model on the same inputs (structurally the same as
- * @lepton/onnx's OutputComparison, which the server checks at compile time).
+ * One output of the variant compared with the float32 model on the same inputs (@lepton/onnx's accuracy reports
+ * use this schema as their OutputComparison).
  */
 export const VariantOutputComparisonSchema = z.object({
   name: z.string(),

@@ -1,17 +1,11 @@
 import { z } from 'zod';
+import { VariantOutputComparisonSchema } from '@lepton/contracts';
 
-/** One output compared between the reference (float32) model and a variant. */
-export const OutputComparisonSchema = z.object({
-  name: z.string(),
-  /** How a decision is read from the output: argmax over the last axis, or value >= threshold. */
-  decision: z.union([z.literal('argmax'), z.object({ threshold: z.number() })]),
-  /** Share of decisions (rows or elements) the variant makes as the reference does. */
-  agreement: z.number().min(0).max(1),
-  decisions: z.number().int().nonnegative(),
-  maxAbsDiff: z.number().nonnegative(),
-  /** 10 log10(sum ref^2 / sum (variant - ref)^2) in dB; null when the outputs are identical (infinite). */
-  sqnrDb: z.number().nullable(),
-});
+/**
+ * One output compared between the reference (float32) model and a variant: the contracts schema the server's
+ * variant reports store, so a report made here is the one the server serves.
+ */
+export const OutputComparisonSchema = VariantOutputComparisonSchema;
 export type OutputComparison = z.infer<typeof OutputComparisonSchema>;
 
 export const LabelledMetricsSchema = z.object({
