@@ -102,6 +102,19 @@ describe('infer on the real Silero model', () => {
     expect(unknown).toEqual({ httpStatus: 404, code: 'MODEL_NOT_FOUND', message: 'model "whisper" is not registered; registered: silero-vad-v5@5.0.0' });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
+
+  it('refuses an array of the wrong length as TENSOR_SIZE_MISMATCH without validating its elements', async () => {
+    // A bad element at the end: a schema or decoder that looked at elements first would report that instead.
+    const data: unknown[] = [...new Array<number>(576).fill(0.25), null];
+    const res = await fetch(`${server.url}/trpc/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'silero-vad-v5', inputs: [{ name: 'input', dtype: 'float32', shape: [1, 576], data }] }),
+    });
+    const body = (await res.json()) as { error: { data: { lepton: { code: string; message: string } } } };
+    expect(res.status).toBe(400);
+    expect(body.error.data.lepton).toMatchObject({ code: 'TENSOR_SIZE_MISMATCH', message: "tensor 'input': float32 [1, 576] needs 576 values, got 577" });
+  });
 });
 
 describe('vad.detect and the streaming route', () => {

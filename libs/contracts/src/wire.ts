@@ -80,13 +80,14 @@ export function decodeWireTensor(wire: WireTensorLike, limits: DecodeLimits = {}
     if (bytes > maxBytes) throw tooLarge(name, `${dtype} ${shapeText} needs ${bytes} bytes`, maxBytes);
   }
   if (typeof wire.data !== 'string') {
+    // The count first: a wrong-sized array is refused without looking at a single element.
+    if (wire.data.length !== count) {
+      throw sizeMismatch(name, `${dtype} ${shapeText} needs ${count} values, got ${wire.data.length}`, count, wire.data.length);
+    }
     if (dtype === 'string') {
       let total = 0;
       for (const v of wire.data) total += typeof v === 'string' ? utf8Length(v) : 0;
       if (total > maxBytes) throw tooLarge(name, `string data of ${total} UTF-8 bytes`, maxBytes);
-    }
-    if (wire.data.length !== count) {
-      throw sizeMismatch(name, `${dtype} ${shapeText} needs ${count} values, got ${wire.data.length}`, count, wire.data.length);
     }
     return { dtype, shape, data: fromWireArray(name, dtype, count, wire.data) };
   }

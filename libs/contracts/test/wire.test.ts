@@ -136,6 +136,26 @@ describe('errors', () => {
     expect(codeOf(() => decodeWireTensor({ name: 'x', dtype: 'int32', shape: [3], data: [1, 2] }))).toBe('TENSOR_SIZE_MISMATCH');
   });
 
+  it('refuses a wrong element count before looking at any element, through the schema too', () => {
+    // A bad element at the end: were elements decoded (or checked by the schema) first, this would be
+    // TENSOR_ENCODING_INVALID or a zod error, not the size mismatch.
+    const data: unknown[] = new Array(100_001).fill(0.5);
+    data[100_000] = { not: 'a number' };
+    const wire = WireTensorSchema.parse({ name: 'x', dtype: 'float32', shape: [1, 100_000], data });
+    const e = errorOf(() => decodeWireTensor(wire));
+    expect(e.code).toBe('TENSOR_SIZE_MISMATCH');
+    expect(e.message).toBe("tensor 'x': float32 [1, 100000] needs 100000 values, got 100001");
+    expect(e.details).toEqual({ tensor: 'x', expected: 100000, received: 100001 });
+    const strings = WireTensorSchema.parse({ name: 's', dtype: 'string', shape: [2], data: ['a', 'b', null] });
+    expect(codeOf(() => decodeWireTensor(strings))).toBe('TENSOR_SIZE_MISMATCH');
+    // With the right count the same element is reported by index.
+    const right = WireTensorSchema.parse({ name: 'x', dtype: 'float32', shape: [1, 100_001], data });
+    const bad = errorOf(() => decodeWireTensor(right));
+    expect(bad.code).toBe('TENSOR_ENCODING_INVALID');
+    expect(bad.message).toMatch(/^tensor 'x' data\[100000\] is \{"not":"a number"\}; expected a number/);
+    expect(WireTensorSchema.safeParse({ name: 'x', dtype: 'float32', shape: [1], data: 5 }).success).toBe(false);
+  });
+
   it('names the tensor and index of a bad element', () => {
     const cases: [string, unknown[], string][] = [
       ['int64', ['12', '9223372036854775808'], "tensor 't' data[1] is \"9223372036854775808\"; expected a int64 in"],
