@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
   (await import('./commands/loadtest')).registerLoadtestCommand(program, { out: (text) => process.stdout.write(`${text}\n`) });
   (await import('./commands/parity')).registerParityCommand(program, { out: (text) => process.stdout.write(`${text}\n`) });
   (await import('./commands/fleet')).registerFleetCommands(program, { out: (text) => process.stdout.write(`${text}\n`) });
+  (await import('./commands/infer')).registerInferCommand(program, { out: (text) => process.stdout.write(`${text}\n`) });
   // Commander's own usage errors are reported in our format too, not printed by commander.
   program.exitOverride();
   program.configureOutput({ outputError: silent });
