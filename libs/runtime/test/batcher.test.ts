@@ -96,6 +96,31 @@ describe('DynamicBatcher scheduling (manual clock)', () => {
     expect(h.executions.map((e) => e.queueMs.map((q) => Math.round(q * 10) / 10))).toEqual([[5, 2]]);
   });
 
+  it('with defer, the requests submitted in one turn share one run even with two free workers and no delay', async () => {
+    const deferred: (() => void)[] = [];
+    const h = harness({ maxBatchSize: 8 }, 2, { defer: (fn) => deferred.push(fn) });
+    const parts = [h.batcher.submit(req([1])), h.batcher.submit(req([2])), h.batcher.submit(req([3]))];
+    // Nothing runs until the deferred pump; one pump is scheduled per turn, not one per request.
+    expect(h.runs).toEqual([]);
+    expect(deferred).toHaveLength(1);
+    deferred.shift()!();
+    expect(h.runs).toEqual([3]);
+    expect((await Promise.all(parts)).map((o) => valuesOf(o['y']!))).toEqual([[2], [3], [4]]);
+    // A later turn schedules its own pump.
+    const late = h.batcher.submit(req([9]));
+    expect(deferred).toHaveLength(1);
+    deferred.shift()!();
+    expect(valuesOf((await late)['y']!)).toEqual([10]);
+    expect(h.runs).toEqual([3, 1]);
+  });
+
+  it('without defer, two free workers take the first two requests one by one', async () => {
+    const h = harness({ maxBatchSize: 8 }, 2);
+    const parts = [h.batcher.submit(req([1])), h.batcher.submit(req([2])), h.batcher.submit(req([3]))];
+    await Promise.all(parts);
+    expect(h.runs).toEqual([1, 1, 1]);
+  });
+
   it('runs at once, without waiting for the delay, when the batch reaches maxBatchSize rows', async () => {
     const h = harness({ maxBatchSize: 4, maxQueueDelayMs: 1000 });
     const parts = [h.batcher.submit(req([1, 2], 1)), h.batcher.submit(req([3]))];

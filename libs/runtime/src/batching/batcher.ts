@@ -29,6 +29,12 @@ export interface BatcherOptions {
   label: string;
   onExecute?(e: BatchExecution): void;
   clock?: BatchClock;
+  /**
+   * Schedules a callback after the I/O already waiting is handled (Node: setImmediate). Given, a submit does not
+   * dispatch at once: every request that arrives in the same event-loop turn joins one batch, at no added delay
+   * beyond that turn. Absent, a free worker takes a request the moment it is submitted.
+   */
+  defer?(fn: () => void): void;
 }
 
 interface Item {
@@ -54,6 +60,7 @@ export class DynamicBatcher {
   private delayTimer: unknown;
   private running = 0;
   private closed = false;
+  private deferred = false;
 
   constructor(private readonly opts: BatcherOptions) {
     this.clock = opts.clock ?? systemClock();
@@ -84,7 +91,14 @@ export class DynamicBatcher {
         item.timeout = this.clock.setTimer(() => this.expire(item), config.timeoutMs);
       }
       this.queue.push(item);
-      this.pump();
+      if (!this.opts.defer) this.pump();
+      else if (!this.deferred) {
+        this.deferred = true;
+        this.opts.defer(() => {
+          this.deferred = false;
+          this.pump();
+        });
+      }
     });
   }
 

@@ -11,6 +11,8 @@ export interface ModelRunnerOptions {
   batching?: Partial<Batching>;
   onExecute?(e: BatchExecution): void;
   clock?: BatchClock;
+  /** See BatcherOptions.defer: gather the requests of one event-loop turn into one batch. */
+  defer?(fn: () => void): void;
 }
 
 export interface ModelRunner {
@@ -82,6 +84,7 @@ export function createModelRunner(opts: ModelRunnerOptions): ModelRunner {
     rowsOf: (feeds) => feeds[names[0]!]?.shape[0] ?? 1,
     ...(opts.onExecute ? { onExecute: opts.onExecute } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.defer ? { defer: opts.defer } : {}),
   });
 
   return {
