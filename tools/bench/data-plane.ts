@@ -33,6 +33,8 @@ const LEVELS = opt('concurrency', '1,8,64').split(',').map(Number);
 const PROTOCOLS = opt('protocols', 'trpc,kserve-json,kserve-binary').split(',') as LoadProtocol[];
 const DELAY_MS = Number(opt('delay', '0'));
 const SILERO = opt('silero', '1') !== '0';
+/** LEPTON_SESSION_THREADS for the bench server: worker threads (1), its main thread (0), or by model (auto). */
+const SESSION_THREADS = opt('session-threads', process.env.LEPTON_SESSION_THREADS ?? 'auto');
 const MNIST = [join(ROOT, '../shared/models/mnist-8.onnx'), '/work/shared/models/mnist-8.onnx'].find((p) => existsSync(p));
 
 interface Row {
@@ -63,6 +65,7 @@ async function startServer(modelsDir: string): Promise<BenchServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: mkdtempSync(join(tmpdir(), 'lepton-bench-')), LEPTON_MODELS_DIR: modelsDir, LEPTON_LOG_LEVEL: 'warn', LEPTON_SESSIONS_PER_MODEL: '2',
+      LEPTON_SESSION_THREADS: SESSION_THREADS,
       // No background web/edge variant builds: they run on worker threads for tens of seconds after start
       // (measured: ~0.35 cores of an otherwise idle server) and would compete with every step.
       LEPTON_BUILD_VARIANTS: '0',
@@ -259,7 +262,7 @@ async function main(): Promise<void> {
   const codec = codecBench();
 
   const lines = [
-    `data-plane bench: ${availableParallelism()} cores, ${SECONDS} s per step, server with 2 sessions per model, ` +
+    `data-plane bench: ${availableParallelism()} cores, ${SECONDS} s per step, server with 2 sessions per model on ${SESSION_THREADS === '0' ? 'its main thread' : SESSION_THREADS === 'auto' ? 'its main thread for batched models and worker threads otherwise (LEPTON_SESSION_THREADS=auto)' : 'worker threads'}, ` +
       `load generator in this process (a separate process from the server, sharing the same cores); server CPU while idle before the run: ${fmt(serverIdleMsPerSec, 0)} ms/s`,
     '',
     '| model | path | batching | concurrency | infer/s | p50 ms | p99 ms | errors | server CPU us/req | generator CPU us/req |',

@@ -26,6 +26,11 @@ export const ServerConfigSchema = z.object({
   LEPTON_MODELS_DIR: z.string().min(1).optional(),
   /** onnxruntime sessions per model version, run side by side (the pool behind the batcher). */
   LEPTON_SESSIONS_PER_MODEL: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Run each session on its own worker thread (1), on the main thread (0), or auto: the main thread for models that
+   * batch, worker threads for the others (see src/kserve/README.md, "Dynamic batching and the session pool").
+   */
+  LEPTON_SESSION_THREADS: z.enum(['auto', '0', '1', 'true', 'false'], { message: 'expected auto, 1 or 0' }).default('auto'),
   /** Build web and edge variants of registered models in the background (1) or not (0). */
   LEPTON_BUILD_VARIANTS: z.enum(['0', '1', 'true', 'false'], { message: 'expected 1 or 0' }).default('1'),
   /** WAV files the accuracy report of VAD variants streams (Debian alsa-utils' sounds by default). */
@@ -45,6 +50,8 @@ export interface ServerConfig {
   webDir: string | undefined;
   modelsDir: string | undefined;
   sessionsPerModel: number;
+  /** Sessions on worker threads (LEPTON_SESSION_THREADS=1), on the main thread (0), or by model ('auto'). */
+  sessionThreads: boolean | 'auto';
   /** Build web/edge variants after registration and at start (LEPTON_BUILD_VARIANTS). */
   buildVariants: boolean;
   /** WAV folder for the accuracy reports of VAD variants (random inputs when it holds none). */
@@ -72,6 +79,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     webDir: c.LEPTON_WEB_DIR ? resolve(c.LEPTON_WEB_DIR) : undefined,
     modelsDir: c.LEPTON_MODELS_DIR ? resolve(c.LEPTON_MODELS_DIR) : undefined,
     sessionsPerModel: c.LEPTON_SESSIONS_PER_MODEL,
+    sessionThreads: c.LEPTON_SESSION_THREADS === 'auto' ? 'auto' : c.LEPTON_SESSION_THREADS === '1' || c.LEPTON_SESSION_THREADS === 'true',
     buildVariants: c.LEPTON_BUILD_VARIANTS === '1' || c.LEPTON_BUILD_VARIANTS === 'true',
     variantAudioDir: resolve(c.LEPTON_VARIANT_AUDIO_DIR),
   };

@@ -74,6 +74,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     artifacts,
     ort,
     sessionsPerModel: config.sessionsPerModel,
+    workerThreads: config.sessionThreads,
     observer: {
       onRequest: (e) => metrics.observer?.onRequest?.(e),
       onExecute: (m, v, e) => metrics.observer?.onExecute?.(m, v, e),

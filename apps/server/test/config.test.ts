@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       webDir: undefined,
       modelsDir: undefined,
       sessionsPerModel: 2,
+      sessionThreads: 'auto',
       buildVariants: true,
       variantAudioDir: '/usr/share/sounds/alsa',
     });
