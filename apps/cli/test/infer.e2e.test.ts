@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelPath, ortNode } from '@lepton/node-platform';
-import { lepton, spawnServer, type Proc } from './processes';
+import { lepton, spawnAgent, spawnServer, type Proc } from './processes';
 
-/** The real `lepton infer`, spawned like `npx lepton`, against a real server and in-process onnxruntime-node. */
+/** The real `lepton infer`, spawned like `npx lepton`, against a real server and edge agent, and in-process. */
 const MNIST = join(import.meta.dirname, '../../../../shared/models/mnist-8.onnx');
 const tmp = mkdtempSync(join(tmpdir(), 'lepton-cli-infer-'));
 let server: Proc | undefined;
+let agent: Proc | undefined;
 
 /** 576 deterministic samples in [-0.5, 0.5): one Silero frame (64 context + 512 new). */
 function frame(): Float32Array {
@@ -64,19 +65,25 @@ const float32 = (data: string) => {
 
 beforeAll(async () => {
   server = await spawnServer({ dataDir: join(tmp, 'server'), token: 'cli-infer-token' });
+  agent = await spawnAgent({ serverUrl: server.url, dataDir: join(tmp, 'edge'), token: 'cli-infer-token' });
 });
 
 afterAll(async () => {
+  await agent?.stop();
   await server?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('lepton infer on Silero VAD v5', () => {
-  it('--on local and --on server print the same output bytes, equal to a raw onnxruntime-node session', async () => {
+  it('--on local, --on server and --on edge print the same output bytes, equal to a raw onnxruntime-node session', async () => {
     const local = await ok('silero-vad-v5', '--input', `@${sileroFile}`, '--on', 'local', '--json');
     const remote = await ok('silero-vad-v5', '--input', `@${sileroFile}`, '--on', 'server', '--server', server!.url, '--json');
+    const edge = await ok('silero-vad-v5', '--input', `@${sileroFile}`, '--on', 'edge', '--edge', agent!.url, '--json');
     const l = JSON.parse(local) as InferJson;
     const r = JSON.parse(remote) as InferJson;
+    const e = JSON.parse(edge) as InferJson;
+    expect(e.answeredBy).toBe('edge');
+    expect(JSON.stringify(e.outputs)).toBe(JSON.stringify(l.outputs));
     expect(Object.keys(l)).toEqual(['model', 'version', 'outputs', 'answeredBy']);
     expect([l.answeredBy, r.answeredBy]).toEqual(['local', 'server']);
     expect(l.outputs.map((o) => [o.name, o.dtype, o.shape])).toEqual([
