@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PrecisionSchema } from './manifest';
+import { PrecisionSchema, VariantSessionOptionsSchema } from './manifest';
 
 /**
  * Fleet contracts: who may call what (roles), signed variant manifests, deployments, device reports and
@@ -44,6 +44,11 @@ export const SignedPayloadSchema = z.object({
   size: z.number().int().min(0),
   /** sha256 of the manifest JSON as registered: a changed manifest (pipeline, labels...) breaks the signature. */
   manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * The variant's session options (they change numerics, so they are signed with the bytes). Absent when the
+   * variant has none, so payloads of such variants sign exactly as before the field existed.
+   */
+  sessionOptions: VariantSessionOptionsSchema.optional(),
   keyId: z.string(),
 });
 export type SignedPayload = z.infer<typeof SignedPayloadSchema>;

@@ -33,13 +33,33 @@ export const ConstantFeedSchema = z.object({
  * Session options that change numerics are set explicitly on every platform and recorded here
  * (field case graph-optimization-level).
  */
+export const GraphOptimizationLevelSchema = z.enum(['disabled', 'basic', 'extended', 'all']);
+export const ExecutionModeSchema = z.enum(['sequential', 'parallel']);
+
 export const SessionOptionsSchema = z.object({
-  graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  graphOptimizationLevel: GraphOptimizationLevelSchema.default('all'),
   intraOpNumThreads: z.number().int().min(1).default(1),
   interOpNumThreads: z.number().int().min(1).default(1),
-  executionMode: z.enum(['sequential', 'parallel']).default('sequential'),
+  executionMode: ExecutionModeSchema.default('sequential'),
 });
 export type SessionOptions = z.infer<typeof SessionOptionsSchema>;
+
+/**
+ * What one variant overrides of its manifest's session options (no defaults: an absent field keeps the
+ * manifest's value). The variant builder records `graphOptimizationLevel: 'basic'` for int8 artifacts whose
+ * DequantizeLinear feeds MatMul/Gemm: from 'extended' onnxruntime-node fuses that pair into a kernel that
+ * quantizes activations at run time, which onnxruntime-web does not, so the platforms would disagree by ~1e-2.
+ * Merged over the manifest's options by `@lepton/runtime` `variantSessionOptions` wherever a session is made.
+ */
+export const VariantSessionOptionsSchema = z
+  .object({
+    graphOptimizationLevel: GraphOptimizationLevelSchema.optional(),
+    intraOpNumThreads: z.number().int().min(1).optional(),
+    interOpNumThreads: z.number().int().min(1).optional(),
+    executionMode: ExecutionModeSchema.optional(),
+  })
+  .strict();
+export type VariantSessionOptions = z.infer<typeof VariantSessionOptionsSchema>;
 
 /**
  * Dynamic batching (server side): requests whose inputs agree on everything but dim 0 are concatenated along
@@ -98,6 +118,8 @@ export const VariantSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   size: z.number().int().min(0),
   opset: z.number().int().optional(),
+  /** Session options this artifact must run with, over the manifest's (see VariantSessionOptionsSchema). */
+  sessionOptions: VariantSessionOptionsSchema.optional(),
 });
 export type Variant = z.infer<typeof VariantSchema>;
 

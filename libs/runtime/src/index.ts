@@ -7,3 +7,4 @@ export * from './vad-pipeline';
 export * from './vad';
 export * from './models/silero-vad-v5';
 export * from './batching';
+export * from './variant-options';

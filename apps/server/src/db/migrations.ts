@@ -73,6 +73,12 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_fleet': { up: (db: Kysely<unknown>) => fleetMigration(db) },
   // Variant builds: one job per model version and target profile, with progress and the accuracy report.
   '0004_variant_jobs': { up: (db: Kysely<unknown>) => variantJobsMigration(db) },
+  // Per-variant session options (JSON text, null: the manifest's options stand). See VariantSessionOptionsSchema.
+  '0005_variant_session_options': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('variants').addColumn('session_options', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

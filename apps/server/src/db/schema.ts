@@ -33,6 +33,8 @@ export interface VariantsTable {
   sha256: string;
   size: number | string;
   opset: number | null;
+  /** 0005_variant_session_options: JSON of the variant's session options, null when it has none. */
+  session_options?: string | null;
 }
 
 export interface DevicesTable {

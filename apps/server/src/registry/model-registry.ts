@@ -3,8 +3,10 @@ import { LeptonError } from '@lepton/tensor-core';
 import {
   ModelManifestSchema,
   type ModelManifest,
+  VariantSessionOptionsSchema,
   type ModelRecord,
   type Variant,
+  type VariantSessionOptions,
 } from '@lepton/contracts';
 import type { ModelService } from '@lepton/api';
 import type { RegistryDatabase } from '../db/schema';
@@ -14,6 +16,8 @@ export interface VariantInput {
   precision: Variant['precision'];
   target?: Variant['target'];
   opset?: number;
+  /** Session options the artifact must run with, over the manifest's (stored as JSON). */
+  sessionOptions?: VariantSessionOptions;
   /** The model file: bytes or a path (read in chunks into the artifact store). */
   source: Uint8Array | { file: string };
 }
@@ -25,6 +29,17 @@ export interface ResolvedArtifact {
 
 function variantId(precision: string, target: string): string {
   return target === 'any' ? precision : `${precision}-${target}`;
+}
+
+/** The column value: validated JSON, or null when the variant has no options of its own. */
+function sessionOptionsColumn(options: VariantSessionOptions | undefined): string | null {
+  if (options === undefined) return null;
+  const parsed = VariantSessionOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LeptonError('BAD_REQUEST', `variant sessionOptions.${issue.path.join('.')}: ${issue.message}; expected graphOptimizationLevel, intraOpNumThreads, interOpNumThreads or executionMode`);
+  }
+  return Object.keys(parsed.data).length > 0 ? JSON.stringify(parsed.data) : null;
 }
 
 /** Model versions, their manifests and variants, on Kysely (SQLite or PostgreSQL). */
@@ -98,6 +113,7 @@ export class ModelRegistry implements ModelService {
             sha256: artifact.sha256,
             size: artifact.size,
             opset: input.opset ?? null,
+            session_options: sessionOptionsColumn(input.sessionOptions),
           })
           .execute();
       }
@@ -110,6 +126,7 @@ export class ModelRegistry implements ModelService {
    */
   async addVariant(id: string, version: string, input: VariantInput): Promise<Variant> {
     await this.get(id, version);
+    const sessionOptions = sessionOptionsColumn(input.sessionOptions);
     const artifact = await this.artifacts.put(input.source);
     const target = input.target ?? 'any';
     const vid = variantId(input.precision, target);
@@ -121,7 +138,7 @@ export class ModelRegistry implements ModelService {
         .execute();
       await trx
         .insertInto('variants')
-        .values({ model_id: id, version, variant_id: vid, precision: input.precision, target, sha256: artifact.sha256, size: artifact.size, opset: input.opset ?? null })
+        .values({ model_id: id, version, variant_id: vid, precision: input.precision, target, sha256: artifact.sha256, size: artifact.size, opset: input.opset ?? null, session_options: sessionOptions })
         .onConflict((oc) => oc.columns(['model_id', 'version', 'variant_id']).doNothing())
         .execute();
     });
@@ -209,6 +226,7 @@ export class ModelRegistry implements ModelService {
         sha256: v.sha256,
         size: Number(v.size),
         ...(v.opset !== null ? { opset: v.opset } : {}),
+        ...(v.session_options ? { sessionOptions: VariantSessionOptionsSchema.parse(JSON.parse(v.session_options)) } : {}),
       })),
       createdAt: row.created_at,
     };
