@@ -1,6 +1,6 @@
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
 import type { Assignment, DeviceReport, ModelRecord } from '@lepton/contracts';
-import { createPredictor, type OrtModule, type Predictor } from '@lepton/runtime';
+import { createPredictor, manifestForVariant, type OrtModule, type Predictor } from '@lepton/runtime';
 import type { CacheEntry, LoadedModel, ModelCache } from './model-cache';
 import type { Upstream } from './upstream';
 import type { SignatureVerifier } from './signature';
@@ -222,7 +222,8 @@ export class LocalModels {
     const id = loaded.entry.record.id;
     let predictor: Predictor;
     try {
-      predictor = await createPredictor({ manifest: loaded.entry.record.manifest, model: loaded.bytes, ort: this.d.ort });
+      // The session options come from the signed payload (verified on every load), not the unsigned record.
+      predictor = await createPredictor({ manifest: manifestForVariant(loaded.entry.record.manifest, loaded.entry.signed.payload), model: loaded.bytes, ort: this.d.ort });
     } catch (err) {
       throw new LeptonError('MODEL_LOAD_FAILED', `model ${id}@${loaded.entry.version} failed to load: ${(err as Error).message ?? String(err)}`);
     }

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import type { ModelRecord, VadOptions } from '@lepton/contracts';
-import { createPredictor, detectSpeech, type Predictor, type VadRun } from '@lepton/runtime';
+import { createPredictor, detectSpeech, manifestForVariant, type Predictor, type VadRun } from '@lepton/runtime';
 import { fetchModelBytes, pickWebVariant } from './api-client';
 import { encodeWav16 } from './wav-encoder';
 
@@ -20,9 +20,10 @@ export function loadPredictor(model: ModelRecord): Promise<Predictor> {
   let pending = predictors.get(key);
   if (!pending) {
     pending = (async () => {
-      const bytes = await fetchModelBytes(model, pickWebVariant(model));
+      const variant = pickWebVariant(model);
+      const bytes = await fetchModelBytes(model, variant);
       // WASM only, even where WebGPU exists: the point of this page is the same numbers as the server's CPU run.
-      const predictor = await createPredictor({ manifest: model.manifest, model: bytes, ort, executionProviders: ['wasm'] });
+      const predictor = await createPredictor({ manifest: manifestForVariant(model.manifest, variant), model: bytes, ort, executionProviders: ['wasm'] });
       // One throw-away second of silence lets the browser finish compiling the hot WASM code, so the first
       // latency shown is the steady state, like the server's native kernels (results are per run, so unaffected).
       await detectSpeech(predictor, encodeWav16(new Float32Array(16000), 16000));

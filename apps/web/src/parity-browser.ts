@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-web';
 import { LeptonError } from '@lepton/tensor-core';
 import { decodeBase64, decodeWireTensor, encodeWireTensor, type ModelRecord, type Variant, type WireTensor } from '@lepton/contracts';
-import { createPredictor, detectSpeech, type Predictor } from '@lepton/runtime';
+import { createPredictor, detectSpeech, manifestForVariant, variantSessionOptions, type Predictor } from '@lepton/runtime';
 import type { ParityRunInput } from '@lepton/api';
 import { fetchModelBytes, pickWebVariant, type LeptonClient } from './api-client';
 import { describeError } from './errors';
@@ -48,7 +48,7 @@ async function predictorFor(client: LeptonClient, model: string, version: string
       const variant = variantOf(record, variantId);
       // fetchModelBytes checks the bytes against variant.sha256 before onnxruntime-web sees them.
       const bytes = await fetchModelBytes(record, variant);
-      const predictor = await createPredictor({ manifest: record.manifest, model: bytes, ort, executionProviders: ['wasm'] });
+      const predictor = await createPredictor({ manifest: manifestForVariant(record.manifest, variant), model: bytes, ort, executionProviders: ['wasm'] });
       return { record, predictor, variant };
     })();
     pending.catch(() => predictors.delete(key));
@@ -88,7 +88,7 @@ export async function runInBrowser(client: LeptonClient, req: BrowserRunRequest)
       outputs,
       feedsSha256: await sha256Hex(feedsCanonicalBytes(recorded.calls)),
       steps: recorded.calls.length,
-      sessionOptions: record.manifest.sessionOptions,
+      sessionOptions: variantSessionOptions(record.manifest, variant),
       ...(variant ? { artifactSha256: variant.sha256, variant: variant.id } : {}),
       inferenceMs,
     };

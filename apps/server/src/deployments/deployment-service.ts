@@ -146,6 +146,8 @@ export class DeploymentService {
         sha256: variant.sha256,
         size: variant.size,
         manifestSha256: manifestDigest(record.manifest),
+        // Signed with the bytes: they change what the device computes (absent: payload as before the field).
+        ...(variant.sessionOptions ? { sessionOptions: variant.sessionOptions } : {}),
       });
       if (!known.has(r.id)) await this.setState(r.id, device.id, 'pending', null);
       out.push({ deploymentId: r.id, model: r.model_id, version: r.version, variantId: variant.id, reason, errorRateThreshold: r.error_rate_threshold, signed });

@@ -5,6 +5,7 @@ import {
   createModelRunner,
   createPredictor,
   detectSpeech,
+  manifestForVariant,
   unbatchableReason,
   type BatchExecution,
   type ByteSource,
@@ -53,6 +54,8 @@ interface Loaded {
   runner: ModelRunner;
   /** The model bytes, for the main-thread predictor VAD streams use (created on first use). */
   model: Uint8Array;
+  /** The manifest with the served variant's session options merged (manifestForVariant). */
+  manifest: ModelManifest;
   direct?: Promise<Predictor>;
 }
 
@@ -172,7 +175,7 @@ export class ServerInference implements InferenceService {
    */
   private async directPredictor(record: ModelRecord): Promise<Predictor> {
     const loaded = await this.load(record);
-    loaded.direct ??= createPredictor({ manifest: record.manifest, model: loaded.model, ort: this.opts.ort });
+    loaded.direct ??= createPredictor({ manifest: loaded.manifest, model: loaded.model, ort: this.opts.ort });
     loaded.direct.catch(() => (loaded.direct = undefined));
     return loaded.direct;
   }
@@ -200,13 +203,14 @@ export class ServerInference implements InferenceService {
       pending = (async () => {
         const { variant } = await this.opts.registry.resolveVariant(record.id, { version: record.version, precision: 'fp32', target: 'server' });
         const model = await this.opts.artifacts.read(variant.sha256);
+        const manifest = manifestForVariant(record.manifest, variant);
         const n = Math.max(1, this.opts.sessionsPerModel ?? 2);
         const mode = this.opts.workerThreads ?? 'auto';
         const threads = mode === 'auto' ? !batches(record.manifest, this.opts.batching) : mode;
         const ort = threads ? threadedOrt() : this.opts.ort;
         const predictors: Predictor[] = [];
         try {
-          for (let i = 0; i < n; i++) predictors.push(await createPredictor({ manifest: record.manifest, model, ort }));
+          for (let i = 0; i < n; i++) predictors.push(await createPredictor({ manifest, model, ort }));
         } catch (err) {
           await Promise.all(predictors.map((p) => p.release()));
           throw err;
@@ -220,7 +224,7 @@ export class ServerInference implements InferenceService {
           ...(threads ? {} : { defer: (fn: () => void) => void setImmediate(fn) }),
           ...(observer?.onExecute ? { onExecute: (e: BatchExecution) => observer.onExecute!(record.id, record.version, e) } : {}),
         });
-        const loaded: Loaded = { runner, model };
+        const loaded: Loaded = { runner, model, manifest };
         this.ready.set(key, loaded);
         return loaded;
       })();

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
 import { decodeBase64, decodeWireTensor, encodeWireTensor, type ModelRecord, type Variant, type WireTensor } from '@lepton/contracts';
-import { createPredictor, detectSpeech, type OrtModule, type Predictor } from '@lepton/runtime';
+import { createPredictor, detectSpeech, manifestForVariant, variantSessionOptions, type OrtModule, type Predictor } from '@lepton/runtime';
 import {
   buildParityReport,
   feedsCanonicalBytes,
@@ -128,7 +128,7 @@ export class ServerParity implements ParityService {
       platform: 'server' as const,
       runtime: `onnxruntime-node@${this.opts.ortVersion ?? '1.30'} (cpu)`,
       executionProvider: 'cpu',
-      sessionOptions: record.manifest.sessionOptions,
+      sessionOptions: variantSessionOptions(record.manifest, variant),
       answeredBy: 'server',
       variant: variant.id,
     };
@@ -175,7 +175,7 @@ export class ServerParity implements ParityService {
         if (actual !== variant.sha256) {
           throw new LeptonError('ARTIFACT_DIGEST_MISMATCH', `artifact of ${record.id}@${record.version} (${variant.id}) has sha256 ${actual}; expected ${variant.sha256}`);
         }
-        return createPredictor({ manifest: record.manifest, model: bytes, ort: this.opts.ort });
+        return createPredictor({ manifest: manifestForVariant(record.manifest, variant), model: bytes, ort: this.opts.ort });
       })();
       pending.catch(() => this.predictors.delete(key));
       this.predictors.set(key, pending);
@@ -207,14 +207,18 @@ export class ServerParity implements ParityService {
 async function runEdge(record: ModelRecord, req: ParityCall): Promise<ParityRunInput> {
   if (!req.edgeUrl) throw new LeptonError('BAD_REQUEST', "platform 'edge' needs edgeUrl, the agent's base URL (e.g. http://127.0.0.1:8081)");
   const edge = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${req.edgeUrl.replace(/\/+$/, '')}/trpc` })] });
-  const base = { platform: 'edge' as const, runtime: 'edge agent (onnxruntime-node)', sessionOptions: record.manifest.sessionOptions };
+  const base = { platform: 'edge' as const, runtime: 'edge agent (onnxruntime-node)' };
+  // The options of the variant that answered (the agent merges them the same way; see local-models.ts).
+  const options = (artifact: { sha256: string } | undefined) => ({
+    sessionOptions: variantSessionOptions(record.manifest, record.variants.find((v) => v.sha256 === artifact?.sha256)),
+  });
   if (req.wav !== undefined) {
     const res = await edge.vad.detect.mutate({ model: record.id, wav: req.wav, includeProbabilities: true });
     const p = Float32Array.from(res.probabilities ?? []);
-    return { ...base, ...ran(res.artifact), ok: true, outputs: [encodeWireTensor('probabilities', { dtype: 'float32', shape: [p.length], data: p })], steps: res.chunks, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+    return { ...base, ...options(res.artifact), ...ran(res.artifact), ok: true, outputs: [encodeWireTensor('probabilities', { dtype: 'float32', shape: [p.length], data: p })], steps: res.chunks, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
   }
   const res = await edge.infer.mutate({ model: record.id, version: record.version, inputs: req.inputs });
-  return { ...base, ...ran(res.artifact), ok: true, outputs: res.outputs, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+  return { ...base, ...options(res.artifact), ...ran(res.artifact), ok: true, outputs: res.outputs, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
 }
 
 const ran = (artifact: { variant?: string | undefined; sha256: string } | undefined) =>

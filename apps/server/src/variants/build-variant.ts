@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { LeptonError } from '@lepton/tensor-core';
 import { convertFloat16, decodeModel, defaultOpset, quantizeDynamic, quantizeWeightsInt8, type Fp16Report, type Int8DynamicReport, type Int8WeightReport } from '@lepton/onnx';
-import type { ModelManifest, Variant, VariantReport } from '@lepton/contracts';
-import { PRECISION_OF, edgePass, type BuildPass, type PlannedPass } from './profiles';
+import type { ModelManifest, Variant, VariantReport, VariantSessionOptions } from '@lepton/contracts';
+import { PRECISION_OF, edgePass, sessionOptionsFor, type BuildPass, type PlannedPass } from './profiles';
 import { compareWithReference } from './compare';
 import { evalData } from './eval-data';
 
@@ -28,6 +28,8 @@ export interface BuildResult {
   pass: BuildPass;
   precision: Variant['precision'];
   opset: number;
+  /** Recorded on the variant: the options its artifact runs with everywhere, over the manifest's. */
+  sessionOptions?: VariantSessionOptions;
   report: VariantReport;
 }
 
@@ -62,10 +64,11 @@ export async function buildVariant(req: BuildRequest, onProgress: (p: BuildProgr
   const pass: BuildPass = req.pass === 'int8-auto' ? edgePass(proto).pass : req.pass;
   onProgress({ progress: 0.1, stage: `running ${pass}`, pass });
   const built = runPass(pass, proto);
+  const sessionOptions = sessionOptionsFor(built.proto);
   checkpoint();
   onProgress({ progress: 0.35, stage: 'evaluating' });
   const data = evalData(req.manifest, req.audioDir);
-  const accuracy = await compareWithReference(reference, built.model, req.manifest, data, (done) => {
+  const accuracy = await compareWithReference(reference, built.model, req.manifest, data, sessionOptions, (done) => {
     checkpoint();
     onProgress({ progress: 0.35 + 0.6 * done, stage: 'evaluating' });
   });
@@ -79,7 +82,7 @@ export async function buildVariant(req: BuildRequest, onProgress: (p: BuildProgr
     latency: accuracy.latency,
     ...(accuracy.machine !== undefined ? { machine: accuracy.machine } : {}),
   };
-  return { bytes: built.model, pass, precision: PRECISION_OF[pass], opset: defaultOpset(built.proto), report };
+  return { bytes: built.model, pass, precision: PRECISION_OF[pass], opset: defaultOpset(built.proto), ...(sessionOptions ? { sessionOptions } : {}), report };
 }
 
 type Built = { model: Uint8Array; proto: ReturnType<typeof decodeModel>; summary: Record<string, unknown> };

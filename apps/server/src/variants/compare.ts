@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import { ortNode } from '@lepton/node-platform';
-import { vadPipeline } from '@lepton/runtime';
+import { vadPipeline, variantSessionOptions } from '@lepton/runtime';
 import { AccuracyAccumulator, type AccuracyReport, type OutputSpec } from '@lepton/onnx';
-import type { ModelManifest } from '@lepton/contracts';
+import type { ModelManifest, SessionOptions, VariantSessionOptions } from '@lepton/contracts';
 import { constantTensor, stateInputs, zeros, type EvalData } from './eval-data';
 
 type Session = Awaited<ReturnType<typeof ortNode.InferenceSession.create>>;
@@ -33,8 +33,7 @@ export function outputSpecs(manifest: ModelManifest): OutputSpec[] {
     });
 }
 
-function sessionOptions(manifest: ModelManifest) {
-  const s = manifest.sessionOptions;
+function ortOptions(s: SessionOptions) {
   return {
     graphOptimizationLevel: s.graphOptimizationLevel,
     intraOpNumThreads: s.intraOpNumThreads,
@@ -61,11 +60,12 @@ export async function compareWithReference(
   variant: Uint8Array,
   manifest: ModelManifest,
   data: EvalData,
+  variantOptions: VariantSessionOptions | undefined,
   onStep: (done: number) => void,
 ): Promise<AccuracyReport> {
-  const options = sessionOptions(manifest);
-  const ref = await ortNode.InferenceSession.create(reference, options);
-  const cand = await ortNode.InferenceSession.create(variant, options);
+  // float32 as the manifest says; the variant as it will run on every platform (its recorded options merged).
+  const ref = await ortNode.InferenceSession.create(reference, ortOptions(manifest.sessionOptions));
+  const cand = await ortNode.InferenceSession.create(variant, ortOptions(variantSessionOptions(manifest, { sessionOptions: variantOptions })));
   try {
     const specs = outputSpecs(manifest).filter((o) => ref.outputNames.includes(o.name));
     const acc = new AccuracyAccumulator({ outputs: specs });

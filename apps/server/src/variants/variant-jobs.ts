@@ -159,6 +159,7 @@ export class VariantJobs implements VariantService {
         precision: r.precision,
         target: job.target,
         opset: r.opset,
+        ...(r.sessionOptions ? { sessionOptions: r.sessionOptions } : {}),
         source: r.bytes,
       });
       await this.store.succeed(job.id, { pass: r.pass, variantId: variant.id, precision: variant.precision, report: r.report });

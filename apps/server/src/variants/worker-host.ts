@@ -40,7 +40,7 @@ export function runBuildWorker(req: BuildRequest, onProgress: (p: BuildProgress)
     let outcome: WorkerOutcome | undefined;
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress(m);
-      else if (m.type === 'done') outcome = { result: { bytes: m.bytes, pass: m.pass, precision: m.precision, opset: m.opset, report: m.report } };
+      else if (m.type === 'done') outcome = { result: { bytes: m.bytes, pass: m.pass, precision: m.precision, opset: m.opset, ...(m.sessionOptions ? { sessionOptions: m.sessionOptions } : {}), report: m.report } };
       else if (m.type === 'failed') outcome = { error: { code: m.code, message: m.message } };
       else outcome = {};
     });

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
 import { ModelManifestSchema, decodeWireTensor, encodeBase64, encodeWireTensor, type ModelManifest, type WireTensor } from '@lepton/contracts';
-import { createPredictor, detectSpeech } from '@lepton/runtime';
+import { createPredictor, detectSpeech, manifestForVariant } from '@lepton/runtime';
 import { ort } from '@lepton/node-platform';
 import {
   buildParityReport,
@@ -71,6 +71,8 @@ export async function runParity(model: string, inputsPath: string, opts: ParityO
     version = record.version;
     if (namesVariant(ref)) {
       const v = findVariant(record, ref);
+      // The local run uses the variant's recorded session options, as every other platform does.
+      manifest = manifestForVariant(record.manifest, v);
       variantId = v.id;
       expectedSha = v.sha256;
     }
