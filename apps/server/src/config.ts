@@ -31,6 +31,11 @@ export const ServerConfigSchema = z.object({
    * batch, worker threads for the others (see src/kserve/README.md, "Dynamic batching and the session pool").
    */
   LEPTON_SESSION_THREADS: z.enum(['auto', '0', '1', 'true', 'false'], { message: 'expected auto, 1 or 0' }).default('auto'),
+  /**
+   * A connection that sends and receives nothing for this long is closed (0: never). Uploads may take as long as
+   * they need while bytes flow; a client that stalls mid-request (slowloris) no longer holds its socket forever.
+   */
+  LEPTON_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(120_000),
   /** Build web and edge variants of registered models in the background (1) or not (0). */
   LEPTON_BUILD_VARIANTS: z.enum(['0', '1', 'true', 'false'], { message: 'expected 1 or 0' }).default('1'),
   /** WAV files the accuracy report of VAD variants streams (Debian alsa-utils' sounds by default). */
@@ -52,6 +57,8 @@ export interface ServerConfig {
   sessionsPerModel: number;
   /** Sessions on worker threads (LEPTON_SESSION_THREADS=1), on the main thread (0), or by model ('auto'). */
   sessionThreads: boolean | 'auto';
+  /** Socket inactivity limit in ms (LEPTON_IDLE_TIMEOUT_MS; 0: none). */
+  idleTimeoutMs: number;
   /** Build web/edge variants after registration and at start (LEPTON_BUILD_VARIANTS). */
   buildVariants: boolean;
   /** WAV folder for the accuracy reports of VAD variants (random inputs when it holds none). */
@@ -80,6 +87,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     modelsDir: c.LEPTON_MODELS_DIR ? resolve(c.LEPTON_MODELS_DIR) : undefined,
     sessionsPerModel: c.LEPTON_SESSIONS_PER_MODEL,
     sessionThreads: c.LEPTON_SESSION_THREADS === 'auto' ? 'auto' : c.LEPTON_SESSION_THREADS === '1' || c.LEPTON_SESSION_THREADS === 'true',
+    idleTimeoutMs: c.LEPTON_IDLE_TIMEOUT_MS,
     buildVariants: c.LEPTON_BUILD_VARIANTS === '1' || c.LEPTON_BUILD_VARIANTS === 'true',
     variantAudioDir: resolve(c.LEPTON_VARIANT_AUDIO_DIR),
   };

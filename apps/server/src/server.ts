@@ -93,6 +93,8 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
       logger: { level: config.logLevel, stream: process.stderr },
       // An hour of audio streams for as long as inference takes; Node's default 300 s request timeout would cut it.
       requestTimeout: 0,
+      // ...but a socket with no traffic at all for this long is closed, so stalled clients cannot pile up.
+      connectionTimeout: config.idleTimeoutMs,
       forceCloseConnections: true,
     });
     metrics.observer = inferenceMetrics(registerMetrics(app), () => inference.pending());

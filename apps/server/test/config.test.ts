@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       modelsDir: undefined,
       sessionsPerModel: 2,
       sessionThreads: 'auto',
+      idleTimeoutMs: 120000,
       buildVariants: true,
       variantAudioDir: '/usr/share/sounds/alsa',
     });
