@@ -39,8 +39,9 @@ function soxDuration(path: string): number {
 }
 
 /**
- * An espeak-ng sentence, trimmed of its own leading/trailing silence, padded with 1 s of digital silence each
- * side, at `rate` Hz, `bits`-bit, `channels` channels. `encoding` 'float' gives 32-bit float WAV.
+ * An espeak-ng sentence, trimmed of its own leading/trailing silence, padded with 1 s of silence each side
+ * (sox dithers and resamples after padding: the padding holds dither, and resampler ringing within 10 ms of the
+ * speech), at `rate` Hz, `bits`-bit, `channels` channels. `encoding` 'float' gives 32-bit float WAV.
  */
 export interface FixtureFormat {
   rate?: number;
