@@ -1,6 +1,6 @@
 /**
  * tensor-core kernels against onnxruntime-node, side by side in one run (a benchmark, never a test):
- *   node --import tsx tools/bench/tensor-core.ts [--sizes 1e3,1e5,1e7] [--ms 300]
+ *   node --import tsx tools/bench/tensor-core.ts [--sizes 1e3,1e5,1e7] [--ms 300] [--ort-threads N]
  * For each kernel and size it prints elements per second for our kernel (writing into a reused output buffer,
  * as the API allows) and for onnxruntime-node running the same op as a one-node (or few-node) model, measured
  * around `await session.run(feeds)` including tensor wrapping: what a caller pays. The ratio is ours / ORT.
@@ -90,6 +90,8 @@ const opt = (name: string, fallback: string) => {
 const SIZES = opt('sizes', '1e3,1e5,1e7').split(',').map(Number);
 const ONLY = opt('only', '').split(',').filter(Boolean);
 const TARGET_MS = Number(opt('ms', '300'));
+/** onnxruntime's intra-op threads (0: its default, every core). Ours are single-threaded; 1 compares per core. */
+const ORT_THREADS = Number(opt('ort-threads', '0'));
 
 interface Case {
   /** Element count actually used (shapes round the nominal size). */
@@ -121,7 +123,7 @@ function floats(n: number): Float32Array {
 }
 
 async function session(model: Uint8Array): Promise<ort.InferenceSession> {
-  const s = await ort.InferenceSession.create(model);
+  const s = await ort.InferenceSession.create(model, ORT_THREADS > 0 ? { intraOpNumThreads: ORT_THREADS } : {});
   open.push(s);
   return s;
 }
