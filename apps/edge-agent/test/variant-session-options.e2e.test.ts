@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, decodeWireTensor, encodeWireTensor, type ModelManifestInput, type SignedVariant } from '@lepton/contracts';
 import { createTensor } from '@lepton/tensor-core';
-import { encodeModel, makeNode, makeTensor, makeValueInfo } from '@lepton/onnx';
+import { bytes, f32, graph, i64, model, node, randomFloats as floats } from '@lepton/onnx/testing';
 import { ort } from '@lepton/node-platform';
 import { SignatureVerifier } from '../src';
 import { spawnAgent, spawnServer, type Proc } from './processes';
@@ -24,44 +24,15 @@ let tmp = '';
 let server: Proc | undefined;
 let agent: Proc | undefined;
 
-/** Deterministic floats in [-scale, scale) (xorshift32). */
-function floats(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = ((x >>> 0) / 4294967296 - 0.5) * 2 * scale;
-  }
-  return out;
-}
-
 /**
  * Y = (X + Gather(E [32,24], [3, 17])) @ W [24,12]. The embedding holds most of the float weights (MatMul's share
  * 0.27, under the edge profile's 0.5), so the edge build is int8-weight, not int8-dynamic, and its W is a
  * DequantizeLinear feeding MatMul.
  */
 function gatherMatMul(): Uint8Array {
-  return encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    producerName: 'lepton-test',
-    graph: {
-      node: [makeNode('Gather', ['E', 'idx'], ['G'], 'Gather_G'), makeNode('Add', ['X', 'G'], ['A'], 'Add_A'), makeNode('MatMul', ['A', 'W'], ['Y'], 'MatMul_Y')],
-      name: 'g',
-      initializer: [makeTensor('E', 1, [32, 24], floats(768, 7, 0.2)), makeTensor('idx', 7, [2], new BigInt64Array([3n, 17n])), makeTensor('W', 1, [24, 12], floats(288, 9, 0.5))],
-      sparseInitializer: [],
-      input: [makeValueInfo('X', 1, [2, 24])],
-      output: [makeValueInfo('Y', 1, [2, 12])],
-      valueInfo: [],
-      quantizationAnnotation: [],
-      metadataProps: [],
-    },
-    metadataProps: [],
-    trainingInfo: [],
-    functions: [],
-  });
+  const nodes = [node('Gather', ['E', 'idx'], ['G']), node('Add', ['X', 'G'], ['A']), node('MatMul', ['A', 'W'], ['Y'])];
+  const init = [f32('E', [32, 24], floats(768, 7, 0.2)), i64('idx', [3, 17]), f32('W', [24, 12], floats(288, 9, 0.5))];
+  return bytes(model(graph(nodes, [['X', 1, [2, 24]]], [['Y', 1, [2, 12]]], init)));
 }
 
 const MANIFEST: ModelManifestInput = {

@@ -3,7 +3,8 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { LeptonError } from '@lepton/tensor-core';
 import type { ModelManifestInput, ModelRecord } from '@lepton/contracts';
-import { convertFloat16, encodeModel, intAttr, makeNode, makeTensor, makeValueInfo, quantizeDynamic, quantizeWeightsInt8, type AttributeProto } from '@lepton/onnx';
+import { convertFloat16, quantizeDynamic, quantizeWeightsInt8 } from '@lepton/onnx';
+import { bytes, f32, graph, intAttr, model, node, randomFloats as floats } from '@lepton/onnx/testing';
 import { createPredictor, manifestForVariant, variantSessionOptions, type OrtModule } from '@lepton/runtime';
 import type { StartedServer } from '../src';
 import { dequantizedMatMuls, edgePass, sessionOptionsFor } from '../src/variants/profiles';
@@ -18,43 +19,11 @@ import { startTestServer, tempDataDir, trpcClient } from './helpers';
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.logLevel = 'error';
 
-/** Deterministic floats in [-scale, scale) (xorshift32). */
-function floats(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = ((x >>> 0) / 4294967296 - 0.5) * 2 * scale;
-  }
-  return out;
-}
-
 /** Y = X [2,24] @ W [24,12] (MatMul) or Gemm with transB 0 and a bias. */
 function linearModel(op: 'MatMul' | 'Gemm'): Uint8Array {
-  const init = [makeTensor('W', 1, [24, 12], floats(288, 9, 0.5)), ...(op === 'Gemm' ? [makeTensor('C', 1, [12], floats(12, 8, 0.1))] : [])];
-  const attrs: AttributeProto[] = op === 'Gemm' ? [intAttr('transB', 0)] : [];
-  const node = makeNode(op, op === 'Gemm' ? ['X', 'W', 'C'] : ['X', 'W'], ['Y'], `${op}_Y`, attrs);
-  return encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    producerName: 'lepton-test',
-    graph: {
-      node: [node],
-      name: 'g',
-      initializer: init,
-      sparseInitializer: [],
-      input: [makeValueInfo('X', 1, [2, 24])],
-      output: [makeValueInfo('Y', 1, [2, 12])],
-      valueInfo: [],
-      quantizationAnnotation: [],
-      metadataProps: [],
-    },
-    metadataProps: [],
-    trainingInfo: [],
-    functions: [],
-  });
+  const init = [f32('W', [24, 12], floats(288, 9, 0.5)), ...(op === 'Gemm' ? [f32('C', [12], floats(12, 8, 0.1))] : [])];
+  const n = op === 'Gemm' ? node('Gemm', ['X', 'W', 'C'], ['Y'], [intAttr('transB', 0)]) : node('MatMul', ['X', 'W'], ['Y']);
+  return bytes(model(graph([n], [['X', 1, [2, 24]]], [['Y', 1, [2, 12]]], init)));
 }
 
 const MANIFEST: ModelManifestInput = {
