@@ -1,5 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from './dialect';
 import { fleetMigration } from './fleet-migration';
+import { postgresTypesMigration } from './postgres-types-migration';
 import { variantJobsMigration } from './variant-jobs-migration';
 
 /**
@@ -81,10 +83,21 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+/** Every migration for one dialect: MIGRATIONS, then those whose work differs by dialect (append after these). */
+function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  return {
+    ...MIGRATIONS,
+    // PostgreSQL only (nothing to do on SQLite): 'real' is 4 bytes there and 8 in SQLite, so double precision;
+    // text compares by the database's locale there and by bytes in SQLite, so collation "C". Text columns that
+    // later migrations add need `collate "C"` on PostgreSQL too (see postgres-types-migration.ts).
+    '0006_postgres_types': { up: (db: Kysely<unknown>) => (dialect === 'postgres' ? postgresTypesMigration(db) : Promise.resolve()) },
+  };
+}
 
 /** Bring the database to the latest schema; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect = 'sqlite'): Promise<string[]> {
+  const migrations = migrationsFor(dialect);
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

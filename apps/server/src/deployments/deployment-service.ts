@@ -12,6 +12,7 @@ import {
   type Variant,
 } from '@lepton/contracts';
 import type { DeviceCapabilities } from '@lepton/api';
+import { lockForSeq } from '../db/dialect';
 import type { RegistryDatabase } from '../db/schema';
 import type { DeploymentsTable } from '../db/fleet-schema';
 import type { ModelRegistry } from '../registry/model-registry';
@@ -59,6 +60,7 @@ export class DeploymentService {
     await this.registry.get(d.model, d.version); // MODEL_NOT_FOUND names what exists
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
+      await lockForSeq(this.db, trx, 'deployments');
       const last = await trx.selectFrom('deployments').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
       await trx
         .insertInto('deployments')

@@ -9,6 +9,7 @@ import {
   type VariantSessionOptions,
 } from '@lepton/contracts';
 import type { ModelService } from '@lepton/api';
+import { lockForSeq } from '../db/dialect';
 import type { RegistryDatabase } from '../db/schema';
 import type { ArtifactStore, StoredArtifact } from './artifact-store';
 
@@ -82,10 +83,13 @@ export class ModelRegistry implements ModelService {
     now: string,
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const model = await trx.selectFrom('models').select('id').where('id', '=', manifest.id).executeTakeFirst();
-      if (!model) {
-        await trx.insertInto('models').values({ id: manifest.id, name: manifest.name, task: manifest.task, created_at: now }).execute();
-      }
+      await lockForSeq(this.db, trx, 'model_versions');
+      // Another connection may be registering another version of this new model: its row stands.
+      await trx
+        .insertInto('models')
+        .values({ id: manifest.id, name: manifest.name, task: manifest.task, created_at: now })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
       const last = await trx
         .selectFrom('model_versions')
         .select((eb) => eb.fn.max('seq').as('seq'))

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { VariantJob, VariantReport } from '@lepton/contracts';
+import { lockForSeq } from '../db/dialect';
 import type { RegistryDatabase } from '../db/schema';
 import type { VariantJobsTable } from '../db/variant-jobs-schema';
 
@@ -11,27 +12,32 @@ export class JobStore {
   constructor(private readonly db: Kysely<RegistryDatabase>) {}
 
   async create(model: string, version: string, target: string, pass: string): Promise<VariantJob> {
-    const last = await this.db.selectFrom('variant_jobs').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
-    const row: Row = {
-      id: `vj_${randomBytes(8).toString('hex')}`,
-      model_id: model,
-      version,
-      target,
-      pass,
-      status: 'queued',
-      progress: 0,
-      stage: null,
-      error_code: null,
-      error_message: null,
-      report: null,
-      variant_id: null,
-      precision: null,
-      created_at: new Date().toISOString(),
-      started_at: null,
-      finished_at: null,
-      seq: Number(last?.seq ?? 0) + 1,
-    };
-    await this.db.insertInto('variant_jobs').values(row).execute();
+    // One transaction, so two jobs created at once never share a seq (the queue order).
+    const row = await this.db.transaction().execute(async (trx) => {
+      await lockForSeq(this.db, trx, 'variant_jobs');
+      const last = await trx.selectFrom('variant_jobs').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+      const job: Row = {
+        id: `vj_${randomBytes(8).toString('hex')}`,
+        model_id: model,
+        version,
+        target,
+        pass,
+        status: 'queued',
+        progress: 0,
+        stage: null,
+        error_code: null,
+        error_message: null,
+        report: null,
+        variant_id: null,
+        precision: null,
+        created_at: new Date().toISOString(),
+        started_at: null,
+        finished_at: null,
+        seq: Number(last?.seq ?? 0) + 1,
+      };
+      await trx.insertInto('variant_jobs').values(job).execute();
+      return job;
+    });
     return toJob(row);
   }
 
