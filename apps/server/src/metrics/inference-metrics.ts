@@ -74,18 +74,41 @@ export function inferenceMetrics(registry: Registry, pending: () => { model: str
     },
   });
 
+  // prom-client hashes the label values on every labels() call; the children of one model version are looked
+  // up once and kept (the set is bounded: registered model versions only).
+  const children = new Map<string, ReturnType<typeof childrenOf>>();
+  function childrenOf(model: string, version: string) {
+    return {
+      success: success.labels(model, version),
+      duration: duration.labels(model, version),
+      executions: executions.labels(model, version),
+      inferences: inferences.labels(model, version),
+      batchRequests: batchRequests.labels(model, version),
+      compute: compute.labels(model, version),
+      queue: queue.labels(model, version),
+    };
+  }
+  const of = (model: string, version: string) => {
+    const key = `${model}\0${version}`;
+    let c = children.get(key);
+    if (c === undefined) children.set(key, (c = childrenOf(model, version)));
+    return c;
+  };
+
   return {
     onRequest(e) {
-      if (e.ok) success.labels(e.model, e.version).inc();
+      const c = of(e.model, e.version);
+      if (e.ok) c.success.inc();
       else failure.labels(e.model, e.version, e.code ?? 'INTERNAL').inc();
-      duration.labels(e.model, e.version).observe(e.durationMs / 1000);
+      c.duration.observe(e.durationMs / 1000);
     },
     onExecute(model, version, e) {
-      executions.labels(model, version).inc();
-      inferences.labels(model, version).inc(e.rows);
-      batchRequests.labels(model, version).observe(e.requests);
-      compute.labels(model, version).observe(e.computeMs / 1000);
-      for (const q of e.queueMs) queue.labels(model, version).observe(q / 1000);
+      const c = of(model, version);
+      c.executions.inc();
+      c.inferences.inc(e.rows);
+      c.batchRequests.observe(e.requests);
+      c.compute.observe(e.computeMs / 1000);
+      for (const q of e.queueMs) c.queue.observe(q / 1000);
     },
   };
 }

@@ -67,3 +67,37 @@ export const KserveErrorSchema = z.object({ error: z.string(), code: z.string().
 
 /** HTTP header naming the length of the JSON part of a binary-extension body. */
 export const INFERENCE_HEADER_CONTENT_LENGTH = 'inference-header-content-length';
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+const isName = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 256;
+const isParams = (v: unknown) => v === undefined || isPlainObject(v);
+
+function isPlainTensor(v: unknown): boolean {
+  if (!isPlainObject(v)) return false;
+  const { name, shape, datatype, parameters } = v;
+  return isName(name) && Array.isArray(shape) && shape.length <= 8 && typeof datatype === 'string' && datatype.length <= 32 && isParams(parameters);
+}
+
+/**
+ * KserveInferRequestSchema.safeParse with a fast path: a header that plainly satisfies every rule of the schema
+ * (what JSON.parse gives for a well-formed request) is returned as it is, without zod copying it; anything else —
+ * every fault, every odd prototype — goes to zod, which decides and names the fault. The fast path accepts only
+ * inputs zod accepts and returns the same value zod would (tested against it on generated headers).
+ */
+export function parseKserveInferRequest(header: unknown): ReturnType<typeof KserveInferRequestSchema.safeParse> {
+  if (isPlainObject(header)) {
+    const { id, parameters, inputs, outputs } = header;
+    const ok =
+      (id === undefined || (typeof id === 'string' && id.length <= 256)) &&
+      isParams(parameters) &&
+      Array.isArray(inputs) &&
+      inputs.length >= 1 &&
+      inputs.length <= 64 &&
+      inputs.every(isPlainTensor) &&
+      (outputs === undefined ||
+        (Array.isArray(outputs) && outputs.length <= 64 && outputs.every((o: unknown) => isPlainObject(o) && isName(o['name']) && isParams(o['parameters']))));
+    if (ok) return { success: true, data: header as KserveInferRequest } as ReturnType<typeof KserveInferRequestSchema.safeParse>;
+  }
+  return KserveInferRequestSchema.safeParse(header);
+}

@@ -1,10 +1,10 @@
 import { LeptonError, type Tensor } from '@lepton/tensor-core';
 import {
   BinaryCursor,
-  KserveInferRequestSchema,
   decodeWireTensor,
   encodeWireTensor,
   joinKserveBody,
+  parseKserveInferRequest,
   readKserveTensor,
   splitKserveBody,
   writeKserveTensor,
@@ -33,7 +33,7 @@ const utf8 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength
 /** Parse and check a request body (JSON, or JSON header + binary tensors); every fault is a 4xx LeptonError. */
 export function decodeKserveRequest(body: Uint8Array, headerLength: string | undefined, limits: KserveInferLimits): DecodedKserveRequest {
   const frame = splitKserveBody(body, headerLength, utf8);
-  const parsed = KserveInferRequestSchema.safeParse(frame.header);
+  const parsed = parseKserveInferRequest(frame.header);
   if (!parsed.success) {
     throw new LeptonError('VALIDATION_FAILED', `inference request ${describeZodError(parsed.error)}`, z.flattenError(parsed.error));
   }
