@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   DEPLOYMENT_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
   QUEUE_FULL: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
   QUEUE_TIMEOUT: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
+  DATABASE_UNAVAILABLE: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
