@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { ParityRunInput } from '@lepton/api';
 
 /** What the web app's parity hook accepts (apps/web/src/parity-browser.ts BrowserRunRequest). */
@@ -29,6 +29,8 @@ export class HeadlessBrowser {
 
   /** Launch and open `${baseUrl}/` (the server must serve a built web app, LEPTON_WEB_DIR). */
   static async open(baseUrl: string, timeoutMs = 60_000): Promise<HeadlessBrowser> {
+    // Loaded on the first browser parity run, not at server start (playwright-core is ~270 ms of startup).
+    const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
     try {
       const page = await browser.newPage();
