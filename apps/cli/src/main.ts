@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { isLeptonError } from '@lepton/tensor-core';
 import { createProgram } from './program';
 
@@ -22,11 +22,11 @@ async function main(argv: string[]): Promise<number> {
   (await import('./commands/fleet')).registerFleetCommands(program, { out: (text) => process.stdout.write(`${text}\n`) });
   (await import('./commands/infer')).registerInferCommand(program, { out: (text) => process.stdout.write(`${text}\n`) });
   // Commander's own usage errors are reported in our format too, not printed by commander.
-  program.exitOverride();
-  program.configureOutput({ outputError: silent });
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    sub.configureOutput({ outputError: silent });
+  // Nested ones too (`devices token create`, `deployments status`): commander would print its own line first.
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program)) {
+    cmd.exitOverride();
+    cmd.configureOutput({ outputError: silent });
   }
   try {
     await program.parseAsync(argv);
@@ -34,6 +34,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version
+      // `lepton` or `lepton devices` without a command: commander has printed the usage on stderr.
+      if (err.code === 'commander.help') {
+        process.stderr.write('error BAD_REQUEST: expected a command (usage above)\n');
+        return 1;
+      }
       process.stderr.write(`error BAD_REQUEST: ${err.message.replace(/^error: /, '')}\n`);
       return 1;
     }

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { DeploymentCreate } from '@lepton/contracts';
+import { PrecisionSchema, type DeploymentCreate } from '@lepton/contracts';
 import { call, fleetClient, type FleetFlags } from './client';
 import { deploymentStatus, deploymentsTable, devicesTable } from './format';
 
@@ -61,7 +61,7 @@ export function registerFleetCommands(program: Command, io: FleetIo): void {
     .option('--group <name>', 'devices of this group')
     .option('--device <id...>', 'these devices')
     .option('--percent <n>', 'share of the targeted devices', int(1, 100), 100)
-    .option('--variant <policy>', 'auto (per device capabilities) or a precision', 'auto')
+    .option('--variant <policy>', `auto (per device capabilities) or a precision: ${PrecisionSchema.options.join(', ')}`, 'auto')
     .option('--max-failure-rate <r>', 'halt the rollout above this share of failed devices', rate('--max-failure-rate'), 0.2)
     .option('--error-rate <r>', 'a device rolls back above this local error rate', rate('--error-rate'), 0.5)
     .action(async (model: string, version: string, flags: Flags & { all?: boolean; group?: string; device?: string[]; percent: number; variant: string; maxFailureRate: number; errorRate: number }) => {
