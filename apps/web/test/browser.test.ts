@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 // The test runs in Node and drives the browser; real audio comes from the shared test fixtures.
 import { ALSA_NOISE, speechFixture } from '@lepton/test-fixtures';
 import type { RunResult } from '../src/vad-view';
-import { buildWebApp, launchChromium, startServer, type RunningServer } from './harness';
+import { buildWebApp, launchChromium, startServer, tearDown, type RunningServer } from './harness';
 
 /**
  * The real page in a real headless Chromium against the real server: the same WAV runs through onnxruntime-web in
@@ -32,11 +32,7 @@ describe('web app in Chromium', () => {
     await page.waitForSelector('#app[data-state="ready"]', { timeout: 60_000 });
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => tearDown(browser, server, webDir), 30_000);
 
   /** Upload one file and wait for the run it starts to finish. */
   function upload(path: string): Promise<{ state: string; result: RunResult; error: string }> {

@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { Browser } from 'playwright-core';
 import type { AppRouter } from '@lepton/api';
-import { buildWebApp, launchChromium, startServer, type RunningServer } from './harness';
+import { buildWebApp, launchChromium, startServer, tearDown, type RunningServer } from './harness';
 
 /**
  * The fleet page in Chromium against a real server: two devices enrolled with admin-made tokens, one with
@@ -36,11 +35,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (webDir) rmSync(webDir, { recursive: true, force: true });
-}, 30_000);
+afterAll(() => tearDown(browser, server, webDir), 30_000);
 
 describe('fleet page', () => {
   it('shows devices with versions, health, last seen and a latency plot, and the deployments', async () => {

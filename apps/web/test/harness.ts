@@ -40,12 +40,15 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-/** The real server as `npm start` runs it, on a free port with a fresh data folder. */
-export function startServer(webDir: string, timeoutMs = 90_000): Promise<RunningServer> {
+/**
+ * The real server as `npm start` runs it, on a free port with a fresh data folder. `env` is laid over the test
+ * defaults (e.g. LEPTON_BUILD_VARIANTS: '1' to build the bundled model's variants at start).
+ */
+export function startServer(webDir: string, timeoutMs = 90_000, env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lepton-web-test-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, LEPTON_WEB_DIR: webDir, LEPTON_LOG_LEVEL: 'warn', LEPTON_BUILD_VARIANTS: '0', NODE_ENV: 'production' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, LEPTON_WEB_DIR: webDir, LEPTON_LOG_LEVEL: 'warn', LEPTON_BUILD_VARIANTS: '0', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -101,4 +104,11 @@ export function launchChromium(): Promise<Browser> {
       '--use-fake-ui-for-media-stream',
     ],
   });
+}
+
+/** Close what a browser test opened (any of it may be missing when its beforeAll failed half way). */
+export async function tearDown(browser: Browser | undefined, server: RunningServer | undefined, webDir: string | undefined): Promise<void> {
+  await browser?.close();
+  await server?.stop();
+  if (webDir) rmSync(webDir, { recursive: true, force: true });
 }
