@@ -22,3 +22,4 @@ export * from './report/evaluate';
 export * from './passes/static-run';
 export * from './tensor-proto';
 export * from './inspect';
+export * from './session-options';

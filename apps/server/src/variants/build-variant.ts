@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { LeptonError } from '@lepton/tensor-core';
-import { convertFloat16, decodeModel, defaultOpset, quantizeDynamic, quantizeWeightsInt8, type Fp16Report, type Int8DynamicReport, type Int8WeightReport } from '@lepton/onnx';
+import { convertFloat16, decodeModel, defaultOpset, encodeModel, quantizeDynamic, quantizeWeightsInt8, stampSessionOptions, type Fp16Report, type Int8DynamicReport, type Int8WeightReport } from '@lepton/onnx';
 import type { ModelManifest, Variant, VariantReport, VariantSessionOptions } from '@lepton/contracts';
-import { PRECISION_OF, edgePass, sessionOptionsFor, type BuildPass, type PlannedPass } from './profiles';
+import { PRECISION_OF, edgePass, type BuildPass, type PlannedPass } from './profiles';
 import { compareWithReference } from './compare';
 import { evalData } from './eval-data';
 
@@ -64,7 +64,10 @@ export async function buildVariant(req: BuildRequest, onProgress: (p: BuildProgr
   const pass: BuildPass = req.pass === 'int8-auto' ? edgePass(proto).pass : req.pass;
   onProgress({ progress: 0.1, stage: `running ${pass}`, pass });
   const built = runPass(pass, proto);
-  const sessionOptions = sessionOptionsFor(built.proto);
+  // Recorded on the variant and in the artifact's own metadata (lepton.session_options), so a downloaded artifact
+  // run by `lepton infer --on local` or `lepton eval` gets the same options as every platform the server serves.
+  const sessionOptions = stampSessionOptions(built.proto);
+  if (sessionOptions) built.model = encodeModel(built.proto);
   checkpoint();
   onProgress({ progress: 0.35, stage: 'evaluating' });
   const data = evalData(req.manifest, req.audioDir);

@@ -1,5 +1,5 @@
-import { allGraphs, decodeModel, findWeights, type ModelProto } from '@lepton/onnx';
-import type { Variant, VariantSessionOptions } from '@lepton/contracts';
+import { decodeModel, findWeights, type ModelProto } from '@lepton/onnx';
+import type { Variant } from '@lepton/contracts';
 
 /** The passes a job runs; `int8-auto` is resolved by the worker once it has read the model. */
 export type PlannedPass = 'fp16' | 'int8-auto';
@@ -46,35 +46,11 @@ export function edgePass(model: ModelProto | Uint8Array): { pass: 'int8-weight' 
   return { pass: matmulShare >= DYNAMIC_SHARE ? 'int8-dynamic' : 'int8-weight', matmulShare };
 }
 
-/** Ops that onnxruntime-node (from level 'extended') fuses with a DequantizeLinear feeding them. */
-const FUSED_WITH_DEQUANTIZE = new Set(['MatMul', 'Gemm']);
-
 /**
- * Nodes (graph path / node name) that read a DequantizeLinear output as a MatMul or Gemm input, in any graph.
- * From 'extended' onnxruntime-node 1.30 fuses such a pair into a kernel that also quantizes the activations at
- * run time (libs/onnx README, test/variants-matrix.test.ts); onnxruntime-web computes DequantizeLinear then
- * MatMul as written, so the same artifact differs by ~1e-2 between server and browser.
- */
-export function dequantizedMatMuls(model: ModelProto): string[] {
-  const scopes = allGraphs(model.graph!);
-  const dequantized = new Set<string>();
-  for (const s of scopes) for (const n of s.graph.node) if (n.opType === 'DequantizeLinear') for (const o of n.output) dequantized.add(o);
-  const out: string[] = [];
-  for (const s of scopes) {
-    for (const n of s.graph.node) {
-      if (FUSED_WITH_DEQUANTIZE.has(n.opType ?? '') && n.input.some((i) => dequantized.has(i))) out.push(`${s.path}/${n.name || n.opType}`);
-    }
-  }
-  return out;
-}
-
-/**
- * The session options a built artifact records (undefined: the manifest's stand). An artifact with a
+ * The session options a built artifact records (undefined: the manifest's stand), decided from its graph by
+ * @lepton/onnx `requiredSessionOptions`, the same function `lepton quantize|eval` use: an artifact with a
  * DequantizeLinear -> MatMul/Gemm pair runs at 'basic' everywhere, the level at which onnxruntime-node and
- * onnxruntime-web compute the same graph; the other passes (fp16, int8 with only Conv/Gather weights) keep the
- * manifest's level. int8-dynamic rewrites MatMul to integer kernels itself, so it records 'basic' only where it
- * left a DequantizeLinear feeding one.
+ * onnxruntime-web compute the same graph; fp16, int8 with only Conv/Gather weights and int8-dynamic (MatMul
+ * rewritten to integer kernels) keep the manifest's level.
  */
-export function sessionOptionsFor(model: ModelProto): VariantSessionOptions | undefined {
-  return dequantizedMatMuls(model).length > 0 ? { graphOptimizationLevel: 'basic' } : undefined;
-}
+export { dequantizedMatMuls, requiredSessionOptions as sessionOptionsFor } from '@lepton/onnx';

@@ -9,6 +9,9 @@ import { registerEvalCommand } from './eval';
 import { registerInspectCommand } from './inspect';
 import { registerPruneCommand } from './prune';
 import { registerQuantizeCommand } from './quantize';
+import { loadSamples, parseSampleSpec, sampleOverlap } from './samples';
+import { inspectModel } from '@lepton/onnx';
+import { matmulModel } from '@lepton/onnx/testing';
 
 const require = createRequire(import.meta.url);
 const SILERO = join(require.resolve('@ricky0123/vad-web/package.json'), '../dist/silero_vad_v5.onnx');
@@ -66,6 +69,21 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('mnist specs are slices of each label; malformed ones are VALIDATION_FAILED; random calibration and evaluation never share inputs', async () => {
+    for (const [spec, source] of [['mnist', { kind: 'mnist', from: 0, to: null }], ['mnist:5', { kind: 'mnist', from: 0, to: 5 }], ['mnist:5:25', { kind: 'mnist', from: 5, to: 25 }], ['mnist:50:', { kind: 'mnist', from: 50, to: null }]] as const) {
+      expect(parseSampleSpec(spec, 'evaluation'), spec).toEqual(source);
+    }
+    for (const spec of ['mnist:0', 'mnist:5:5', 'mnist:x', 'mnist:1:2:3', 'mnist:-1:4']) {
+      expect(() => parseSampleSpec(spec, 'evaluation'), spec).toThrow(`samples ${JSON.stringify(spec)}: expected mnist:N (first N digits of each label) or mnist:A:B / mnist:A: (digits A..B-1, or from A) with 0 <= A < B`);
+    }
+    expect(sampleOverlap({ kind: 'mnist', from: 0, to: 5 }, { kind: 'mnist', from: 5, to: 25 })).toBeUndefined();
+    const info = inspectModel(matmulModel(2, 24, 12));
+    const calib = loadSamples('random:2', info, 'calibration');
+    const evalSet = loadSamples('random:2', info, 'evaluation');
+    const first = (s: typeof calib) => Array.from((s[0]!.feeds.X as { data: Float32Array }).data.slice(0, 4));
+    expect(first(calib)).not.toEqual(first(evalSet));
+  });
+
   it('rejects a bad sparsity and a static run without calibration data', async () => {
     await expect(lepton('prune', SILERO, '-o', join(dir, 'x.onnx'), '--sparsity', '1.5')).rejects.toThrow(/expected a number in \[0, 1\)/);
     await expect(lepton('quantize', SILERO, '-o', join(dir, 'x.onnx'), '--mode', 'int8-static')).rejects.toThrow(/needs --calib/);
@@ -84,10 +102,19 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
     expect(report.labelled.accuracy).toBeGreaterThan(0.5);
   });
 
-  it.skipIf(!existsSync(MNIST))('quantize --mode int8-static --calib mnist:5, then eval --data mnist:20 --json', async () => {
+  it.skipIf(!existsSync(MNIST))('quantize --mode int8-static --calib mnist:5, then eval on the next 20 digits of each label (--data mnist:5:25 --json)', async () => {
     const out = join(dir, 'mnist-static.onnx');
-    await lepton('quantize', MNIST, '-o', out, '--mode', 'int8-static', '--calib', 'mnist:5');
-    const report = JSON.parse((await lepton('eval', MNIST, out, '--data', 'mnist:20', '--json')).join('\n'));
+    const lines = await lepton('quantize', MNIST, '-o', out, '--mode', 'int8-static', '--calib', 'mnist:5');
+    expect(lines.at(-1)).toBe('calibrated on mnist digits 0..4 of each label; evaluate on other samples (lepton eval refuses these)');
+    // Digits 0..4 of each label calibrated the model: evaluating on them is refused, naming the overlap.
+    const err = await lepton('eval', MNIST, out, '--data', 'mnist:20').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((err as Error).message).toBe(
+      `--data mnist:20 reuses the samples ${out} was calibrated on (mnist digits 0..4 of each label): digits 0..4 of each label are in both; expected evaluation samples disjoint from calibration, such as --data mnist:5:25`,
+    );
+    await expect(lepton('eval', MNIST, out, '--data', 'mnist:3:')).rejects.toThrow(/digits 3\.\.4 of each label are in both/);
+    const report = JSON.parse((await lepton('eval', MNIST, out, '--data', 'mnist:5:25', '--json')).join('\n'));
+    expect(report.data).toBe('mnist digits 5..24 of each label');
     expect(report.samples).toBe(200);
     expect(report.labelled.accuracy).toBeGreaterThan(0.97);
     expect(report.outputs[0].agreement).toBeGreaterThan(0.97);

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { LeptonError } from '@lepton/tensor-core';
-import { convertFloat16, DEFAULT_FP16_BLOCK_LIST } from '@lepton/onnx';
+import { convertFloat16, DEFAULT_FP16_BLOCK_LIST, stampSessionOptions } from '@lepton/onnx';
 import { list, loadModel, saveModel, stdout, type Out } from './files';
+import { sessionLine } from './session';
 
-/** `lepton convert IN -o OUT --fp16 [--no-keep-io-types] [--block-ops ...]`. */
+/** `lepton convert IN -o OUT --fp16 [--no-keep-io-types] [--block-ops ...]`; the output records the session options it needs. */
 export function registerConvertCommand(program: Command, out: Out = stdout): Command {
   return program
     .command('convert')
@@ -20,12 +21,15 @@ export function registerConvertCommand(program: Command, out: Out = stdout): Com
       if (!flags.fp16) throw new LeptonError('VALIDATION_FAILED', 'convert needs a target precision; expected --fp16');
       const { proto, size } = await loadModel(file);
       const r = convertFloat16(proto, { keepIoTypes: flags.keepIoTypes, ...(flags.blockOps ? { opBlockList: flags.blockOps } : {}), nodeBlockList: flags.blockNodes ?? [] });
+      const sessionOptions = stampSessionOptions(r.proto) ?? null;
       const written = saveModel(flags.output, r.proto, flags.externalData);
       const rep = r.report;
-      out(
-        flags.json
-          ? JSON.stringify({ input: file, output: flags.output, bytesBefore: size, bytesAfter: written, ratio: written / size, report: rep }, null, 2)
-          : `${file} -> ${flags.output} (fp16): ${size} -> ${written} bytes; ${rep.convertedTensors} tensors converted, ${rep.clampedHigh} values clamped to +-65504, ${rep.clampedLow} tiny values kept at +-2^-24, ${rep.castsInserted} casts, ${rep.keptFp32Nodes.length} nodes kept float32`,
-      );
+      if (flags.json) out(JSON.stringify({ input: file, output: flags.output, bytesBefore: size, bytesAfter: written, ratio: written / size, sessionOptions, report: rep }, null, 2));
+      else {
+        out(
+          `${file} -> ${flags.output} (fp16): ${size} -> ${written} bytes; ${rep.convertedTensors} tensors converted, ${rep.clampedHigh} values clamped to +-65504, ${rep.clampedLow} tiny values kept at +-2^-24, ${rep.castsInserted} casts, ${rep.keptFp32Nodes.length} nodes kept float32`,
+        );
+        out(sessionLine(sessionOptions));
+      }
     });
 }

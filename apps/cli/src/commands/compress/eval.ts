@@ -2,10 +2,11 @@ import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { LeptonError } from '@lepton/tensor-core';
-import { evaluateVariant, formatReportTable, inspectModel, type OutputSpec } from '@lepton/onnx';
+import { evaluateVariant, formatReportTable, inspectModel, sessionOptionsOf, type CreateRunner, type ModelProto, type OutputSpec } from '@lepton/onnx';
 import { loadModel, stdout, type Out } from './files';
-import { withProgress } from './progress';
-import { loadSamples } from './samples';
+import { withProgress, type ProgressStream } from './progress';
+import { describeSessionOptions, ortSessionOptions } from './session';
+import { CALIBRATION_KEY, describeSource, loadSamples, parseSampleSpec, sampleOverlap, type SampleSource } from './samples';
 
 interface Flags {
   data: string;
@@ -15,11 +16,25 @@ interface Flags {
   json?: boolean;
 }
 
+/** The calibration samples a model records (`lepton quantize --mode int8-static`), if any. */
+function calibrationOf(model: ModelProto): SampleSource | undefined {
+  const value = model.metadataProps.find((p) => p.key === CALIBRATION_KEY)?.value;
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value) as SampleSource;
+  } catch {
+    throw new LeptonError('VALIDATION_FAILED', `model metadata ${CALIBRATION_KEY} is ${JSON.stringify(value)}; expected the JSON lepton quantize writes`);
+  }
+}
+
 /**
  * `lepton eval REFERENCE VARIANT --data DATA`: accuracy of a variant against the float32 model on onnxruntime-node,
  * with size and the latency ratio measured side by side. Labelled data (mnist) adds accuracy and cross-entropy.
+ * Each model's session uses the options it records in `lepton.session_options`, else what its graph requires
+ * (@lepton/onnx sessionOptionsOf): the numbers every platform gets. Samples the variant was calibrated on are
+ * refused (VALIDATION_FAILED), so accuracy is never measured on calibration data.
  */
-export function registerEvalCommand(program: Command, out: Out = stdout): Command {
+export function registerEvalCommand(program: Command, out: Out = stdout, progress: ProgressStream = process.stderr): Command {
   return program
     .command('eval')
     .description('compare a model variant with its float32 reference: accuracy, agreement, max abs diff, SQNR, size, latency')
@@ -39,9 +54,21 @@ export function registerEvalCommand(program: Command, out: Out = stdout): Comman
       const last = output.shape?.[output.shape.length - 1];
       const classes = flags.classes ? Number(flags.classes) : typeof last === 'number' ? last : 1;
       const spec: OutputSpec = flags.threshold !== undefined ? { name: output.name, decision: { threshold: Number(flags.threshold) } } : { name: output.name, decision: 'argmax', classes };
-      const samples = loadSamples(flags.data, info);
+      const source = parseSampleSpec(flags.data, 'evaluation');
+      const calibration = calibrationOf(variant.proto);
+      const overlap = calibration && sampleOverlap(calibration, source);
+      if (overlap) {
+        throw new LeptonError(
+          'VALIDATION_FAILED',
+          `--data ${flags.data} reuses the samples ${varFile} was calibrated on (${describeSource(calibration)}): ${overlap}; expected evaluation samples disjoint from calibration${calibration.kind === 'mnist' && calibration.to !== null ? `, such as --data mnist:${calibration.to}:${calibration.to + 20}` : ''}`,
+          { data: flags.data, calibration: describeSource(calibration) },
+        );
+      }
+      const samples = loadSamples(flags.data, info, 'evaluation');
       const labelled = samples.some((s) => s.label !== undefined);
-      const report = await evaluateVariant(ref.bytes, variant.bytes, withProgress(samples, 'evaluating'), async (b) => (await ort.InferenceSession.create(b)) as never, {
+      const sessionOptions = { reference: sessionOptionsOf(ref.proto) ?? null, variant: sessionOptionsOf(variant.proto) ?? null };
+      const runner: CreateRunner = async (b) => (await ort.InferenceSession.create(b, ortSessionOptions((b === ref.bytes ? sessionOptions.reference : sessionOptions.variant) ?? undefined))) as never;
+      const report = await evaluateVariant(ref.bytes, variant.bytes, withProgress(samples, 'evaluating', progress), runner, {
         variant: varFile,
         outputs: [spec],
         ...(labelled && spec.decision === 'argmax' ? { labelOutput: output.name } : {}),
@@ -49,6 +76,10 @@ export function registerEvalCommand(program: Command, out: Out = stdout): Comman
         machine: `onnxruntime-node ${ort.env.versions.common}, ${cpus()[0]?.model ?? 'unknown CPU'}`,
       });
       report.size = { bytes: variant.size, referenceBytes: ref.size, ratio: variant.size / ref.size };
-      out(flags.json ? JSON.stringify(report, null, 2) : formatReportTable([report]));
+      if (flags.json) out(JSON.stringify({ ...report, data: describeSource(source), sessionOptions }, null, 2));
+      else {
+        out(formatReportTable([report]));
+        out(`data: ${describeSource(source)}; sessions: reference ${describeSessionOptions(sessionOptions.reference ?? undefined)}, variant ${describeSessionOptions(sessionOptions.variant ?? undefined)}`);
+      }
     });
 }

