@@ -18,7 +18,9 @@ async function main(argv: string[]): Promise<number> {
   (await import('./commands/compress/prune')).registerPruneCommand(program);
   (await import('./commands/compress/eval')).registerEvalCommand(program);
   (await import('./commands/loadtest')).registerLoadtestCommand(program, { out: (text) => process.stdout.write(`${text}\n`) });
-  (await import('./commands/parity')).registerParityCommand(program, { out: (text) => process.stdout.write(`${text}\n`) });
+  // A command that ran but has a verdict to report (parity FAIL) sets its own exit status.
+  let verdict = 0;
+  (await import('./commands/parity')).registerParityCommand(program, { out: (text) => process.stdout.write(`${text}\n`), exit: (code) => (verdict = code) });
   (await import('./commands/fleet')).registerFleetCommands(program, { out: (text) => process.stdout.write(`${text}\n`) });
   (await import('./commands/infer')).registerInferCommand(program, { out: (text) => process.stdout.write(`${text}\n`) });
   // Commander's own usage errors are reported in our format too, not printed by commander.
@@ -30,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     await program.parseAsync(argv);
-    return 0;
+    return verdict;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { PrecisionSchema, VariantTargetSchema, type Variant, type VariantTarget } from '@lepton/contracts';
 
 type Precision = Variant['precision'];
@@ -25,8 +25,14 @@ const url = (value: string): string => {
   return value.replace(/\/+$/, '');
 };
 
-/** `lepton parity MODEL INPUTS [--platforms server,edge,local,browser] [--json]`. */
-export function registerParityCommand(program: Command, io: { out(text: string): void }): void {
+/** Exit status of a run whose report says FAIL (1 stays for a command that could not run). */
+export const PARITY_FAILED_EXIT = 2;
+
+/**
+ * `lepton parity MODEL INPUTS [--platforms server,edge,local,browser] [--json]`. A report that fails sets exit
+ * status 2 through `io.exit` (scripts and CI can gate on it without parsing the JSON).
+ */
+export function registerParityCommand(program: Command, io: { out(text: string): void; exit?(code: number): void }): void {
   program
     .command('parity')
     .description('run one model version on several platforms over the same inputs and compare the outputs')
@@ -34,9 +40,9 @@ export function registerParityCommand(program: Command, io: { out(text: string):
     .argument('<inputs>', '.json wire tensors, a .wav (VAD models), an input_N.pb TensorProto or a folder of them')
     .option('--platforms <list>', 'platforms, the first is the reference', platforms, ['server', 'local'] as ParityPlatform[])
     .option('--json', 'print the parity report as JSON')
-    .option('--server <url>', 'server base URL', url, 'http://127.0.0.1:8080')
-    .option('--edge <url>', 'edge agent base URL', url, 'http://127.0.0.1:8081')
-    .option('--api-key <key>', 'API key for the server, if it asks for one')
+    .addOption(new Option('--server <url>', 'server base URL').env('LEPTON_SERVER_URL').argParser(url).default('http://127.0.0.1:8080'))
+    .addOption(new Option('--edge <url>', 'edge agent base URL').env('LEPTON_EDGE_URL').argParser(url).default('http://127.0.0.1:8081'))
+    .addOption(new Option('--api-key <key>', 'API key for the server, if it asks for one').env('LEPTON_API_KEY'))
     .option('--variant <id>', "the variant every platform runs, by id (e.g. int8-edge); default the fp32 model")
     .option('--precision <p>', 'or the variant of this precision (as variants.choose)', oneOf<Precision>(PrecisionSchema, PrecisionSchema.options))
     .option('--target <t>', 'or the variant built for this target (as variants.choose)', oneOf<VariantTarget>(VariantTargetSchema, VariantTargetSchema.options))
@@ -56,6 +62,7 @@ export function registerParityCommand(program: Command, io: { out(text: string):
         ...(flags.compareFp32 ? { compareFp32: true } : {}),
       });
       io.out(flags.json ? JSON.stringify(report, null, 1) : formatParityReport(report));
+      if (!report.pass) io.exit?.(PARITY_FAILED_EXIT);
     });
 }
 
