@@ -49,10 +49,23 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
     },
   };
 
-  /** Run locally; on a fault that is not the request's, forward with `fallback` (and say why in the log). */
-  async function localOrForward<T>(model: string, run: (m: LocalModel) => Promise<T>, fallback: (why: string) => Promise<T>): Promise<T> {
+  /**
+   * Run locally; on a fault that is not the request's, forward with `fallback` (and say why in the log). A
+   * `version` other than the cached one goes to the server before anything runs here: the server may have it,
+   * and asking for it says nothing about the local model, so it must not count toward that model's health (it
+   * did, and a few such calls rolled back a healthy model).
+   */
+  async function localOrForward<T>(
+    model: string,
+    version: string | undefined,
+    run: (m: LocalModel) => Promise<T>,
+    fallback: (why: string) => Promise<T>,
+  ): Promise<T> {
     const m = local.get(model);
     if (!m) return forward(fallback, local.problem(model)?.message ?? `model ${model} is not pulled by this agent`);
+    if (version !== undefined && version !== m.record.version) {
+      return forward(fallback, `model ${model}@${version} is not the version cached on this agent (${m.record.version})`);
+    }
     try {
       return await local.track(m, () => run(m), isCallerFault);
     } catch (err) {
@@ -80,8 +93,8 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
       observed(req.model, () =>
         localOrForward(
           req.model,
+          req.version,
           async (m) => {
-            if (req.version !== undefined && req.version !== m.record.version) throw versionMismatch(req.model, req.version);
             const started = performance.now();
             const feeds: Feeds = {};
             for (const w of req.inputs) feeds[w.name] = decodeWireTensor(w);
@@ -110,6 +123,8 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
       observed(req.model, () =>
         localOrForward(
           req.model,
+          // As before: vad.detect runs the cached version whatever version the call names.
+          undefined,
           (m) => runVad(m, req, req.wav),
           () => upstream.vadDetect(req),
         ),
@@ -162,11 +177,6 @@ async function runVad(m: LocalModel, req: VadDetectCall, wav: Uint8Array | Async
 function artifactOf(m: LocalModel): { variant?: string; sha256: string } {
   const variant = m.record.variants.find((v) => v.sha256 === m.sha256)?.id;
   return { sha256: m.sha256, ...(variant !== undefined ? { variant } : {}) };
-}
-
-function versionMismatch(model: string, version: string): LeptonError {
-  // Not the caller's fault: the server may well have that version, so this is forwarded.
-  return new LeptonError('MODEL_NOT_FOUND', `model ${model}@${version} is not the version cached on this agent`);
 }
 
 /** Errors the server would give too (bad WAV, bad tensor...): forwarding would only repeat them. */
