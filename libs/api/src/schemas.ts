@@ -1,6 +1,22 @@
 import { z } from 'zod';
 import { PrecisionSchema } from '@lepton/contracts';
 
+/** Capabilities keep unknown keys (below), so their nesting and size are bounded before anything stores them. */
+export const MAX_CAPABILITIES_DEPTH = 8;
+export const MAX_CAPABILITIES_CHARS = 16 * 1024;
+
+/** How deep `value` nests (a scalar is 0), counted without recursion and giving up past `limit`. */
+function depthOver(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > limit) return true;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return false;
+}
+
 /**
  * Request shapes that exist only at the API edge (everything model- and tensor-shaped lives in contracts).
  * Capabilities let the server pick a variant for a device; unknown keys are kept for forward compatibility.
@@ -19,7 +35,17 @@ export const DeviceCapabilitiesSchema = z
     /** onnxruntime execution providers available on the device, best first. */
     executionProviders: z.array(z.string().max(64)).max(16).optional(),
   })
-  .catchall(z.unknown());
+  .catchall(z.unknown())
+  .superRefine((caps, ctx) => {
+    if (depthOver(caps, MAX_CAPABILITIES_DEPTH)) {
+      ctx.addIssue({ code: 'custom', message: `capabilities nest more than ${MAX_CAPABILITIES_DEPTH} levels deep; expected a flat object of short values` });
+      return;
+    }
+    const chars = JSON.stringify(caps).length;
+    if (chars > MAX_CAPABILITIES_CHARS) {
+      ctx.addIssue({ code: 'custom', message: `capabilities take ${chars} characters as JSON; expected at most ${MAX_CAPABILITIES_CHARS}` });
+    }
+  });
 export type DeviceCapabilities = z.infer<typeof DeviceCapabilitiesSchema>;
 
 export const EnrollRequestSchema = z.object({
