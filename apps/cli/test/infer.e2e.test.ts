@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -139,6 +139,10 @@ describe('lepton infer errors', () => {
       'error MODEL_NOT_FOUND: model "whisper" is not registered; registered: silero-vad-v5@5.0.0',
     );
     expect(await fails(join(tmp, 'nope.onnx'), '--on', 'local')).toMatch(/^error FILE_NOT_FOUND: model file .*nope\.onnx does not exist/);
+    // A directory named like a model was an INTERNAL EISDIR.
+    const dir = join(tmp, 'folder.onnx');
+    mkdirSync(dir, { recursive: true });
+    expect(await fails(dir, '--on', 'local', '--input', `@${sileroFile}`)).toMatch(/^error FILE_NOT_FOUND: cannot read model file .*folder\.onnx: EISDIR/);
   });
 });
 

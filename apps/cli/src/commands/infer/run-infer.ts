@@ -60,7 +60,12 @@ async function runLocal(model: string, inputs: WireTensor[], opts: InferCommandO
     bytes = new Uint8Array(await readFile(bundledModelPath(model as BundledModelId)));
   } else if (isOnnxFile(model)) {
     if (!existsSync(model)) throw new LeptonError('FILE_NOT_FOUND', `model file ${model} does not exist; expected an .onnx file or a model id`, { file: model });
-    bytes = new Uint8Array(await readFile(model));
+    try {
+      bytes = new Uint8Array(await readFile(model));
+    } catch (err) {
+      // A directory named *.onnx, or a file this user cannot read: name it, like every other command that reads a model.
+      throw new LeptonError('FILE_NOT_FOUND', `cannot read model file ${model}: ${(err as Error).message}; expected an .onnx file`, { file: model });
+    }
     const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     manifest = ModelManifestSchema.parse(manifestFromModel(bytes, { id: `file-${digest}`, version: digest, name: model }));
     // The options the file records (lepton.session_options, written by lepton quantize/convert/prune and the
