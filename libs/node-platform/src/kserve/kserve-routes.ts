@@ -19,8 +19,19 @@ interface ModelParams {
 }
 
 /** `{ "error": message }` with the status our code maps to; overload answers carry Retry-After. */
-function sendKserveError(reply: FastifyReply, err: unknown): FastifyReply {
-  const { status, body } = httpErrorOf(err);
+function sendKserveError(reply: FastifyReply, err: unknown, bodyLimit: number): FastifyReply {
+  // Fastify's own "Request body is too large" (code BAD_REQUEST) names neither the limit nor the tensor code the
+  // per-tensor check gives: answer a body past the route's limit as TENSOR_TOO_LARGE naming the limit.
+  const tooLarge = (err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+  const { status, body } = tooLarge
+    ? httpErrorOf(
+        new LeptonError(
+          'TENSOR_TOO_LARGE',
+          `request body is larger than the ${bodyLimit} bytes KServe infer accepts (JSON header and binary tensors together); send fewer or smaller tensors`,
+          { limit: bodyLimit },
+        ),
+      )
+    : httpErrorOf(err);
   if (status >= 500) reply.log.error({ err }, 'KServe request failed');
   if (body.code === 'QUEUE_FULL' || body.code === 'QUEUE_TIMEOUT') {
     const after = Number((body.details as { retryAfterSec?: number } | undefined)?.retryAfterSec ?? 1);
@@ -41,7 +52,7 @@ export async function kserveRoutes(scope: FastifyInstance, services: LeptonServi
   // clients differ): take every body as bytes and let the Inference-Header-Content-Length header decide.
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
-  scope.setErrorHandler((err, _request, reply) => sendKserveError(reply, err));
+  scope.setErrorHandler((err, _request, reply) => sendKserveError(reply, err, bodyLimit));
 
   scope.get('/v2', async () => KSERVE_SERVER_METADATA);
 
