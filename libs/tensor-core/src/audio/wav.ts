@@ -191,11 +191,27 @@ export class WavDecoder {
       this.carry.set(chunk.subarray(p, end), this.carried);
       this.carried += end - p;
     }
+    if (fmt.encoding === 'float32' || fmt.encoding === 'float64') rejectNonFinite(out, this.samplesOut);
     this.dataLeft -= take;
     if (this.dataLeft === 0) this.state = 'after';
     if (out.length > 0) parts.push(out);
     this.samplesOut += out.length;
     return take;
+  }
+}
+
+/**
+ * Integer PCM always lands in [-1, 1]; float PCM can hold NaN or +-Infinity, which would flow through resampling
+ * into the model and come out as "no speech" without a word. Refuse it, naming the first such frame.
+ */
+function rejectNonFinite(samples: Float32Array, firstFrame: number): void {
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i]!;
+    if (v - v !== 0) {
+      throw new LeptonError('WAV_INVALID', `WAV sample ${firstFrame + i} is ${v}; expected a finite float (NaN and Infinity are not audio)`, {
+        frame: firstFrame + i,
+      });
+    }
   }
 }
 
