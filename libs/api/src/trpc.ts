@@ -17,7 +17,8 @@ const t = initTRPC.context<LeptonContext>().create({
       isLeptonError(error.cause) && isErrorCode(error.cause.code) ? ERROR_CODES[error.cause.code].http : shape.data.httpStatus;
     return {
       ...shape,
-      message: lepton.code === 'INTERNAL' ? lepton.message : shape.message,
+      // Our message everywhere: readable for validation errors (tRPC's own is zod's JSON dump), masked for INTERNAL.
+      message: lepton.message,
       data: {
         ...shape.data,
         // Stack traces stay on the server, whatever NODE_ENV says.

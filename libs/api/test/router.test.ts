@@ -95,6 +95,8 @@ describe('error shape over HTTP (fetch adapter)', () => {
     const lepton = json.error.data['lepton'] as { code: string; message: string };
     expect(lepton.code).toBe('VALIDATION_FAILED');
     expect(lepton.message).toMatch(/^inputs\.0\.dtype: /);
+    // The top-level message is the same readable sentence, not zod's JSON dump of its issues.
+    expect(json.error.message).toBe(lepton.message);
     const zod = json.error.data['zodError'] as { fieldErrors: Record<string, string[]> };
     expect(Object.keys(zod.fieldErrors)).toEqual(['inputs']);
   });
