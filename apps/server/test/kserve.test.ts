@@ -220,6 +220,20 @@ describe('malformed requests: each a 4xx { error } with a message, and the serve
     ['binary size not dtype x shape', () => postBinary('/v2/models/tiny-batch/infer', tinyHeader(12), [new Uint8Array(15)]), 400, /needs 16 bytes, binary_data_size is 12/],
     ['binary sizes past the body', () => postBinary('/v2/models/tiny-batch/infer', tinyHeader(16), [new Uint8Array(10)]), 400, /runs past the end of the body/],
     ['bytes after the last tensor', () => postBinary('/v2/models/tiny-batch/infer', tinyHeader(16), [new Uint8Array(25)]), 400, /6 bytes follow the last binary tensor/],
+    ['binary_data_size 2^60 (an integer, past 2^53)', () => postBinary('/v2/models/tiny-batch/infer', tinyHeader(2 ** 60), [new Uint8Array(19)]), 413, /tensor 'x': binary_data_size 1152921504606847000 is too large; the limit is \d+ bytes/],
+    [
+      'data: null',
+      () => postJson('/v2/models/tiny-batch/infer', { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: null }, { name: 'b', shape: [1, 3], datatype: 'BOOL', data: [true, false, true] }] }),
+      400,
+      /tensor 'x' data is null; expected an array of 4 values for FP32 \[1, 4\], or a binary_data_size parameter/,
+    ],
+    ['BOOL binary byte other than 0 or 1', () => postBinary('/v2/models/tiny-batch/infer', tinyHeader(16), [new Uint8Array(16), new Uint8Array([1, 7, 0])]), 400, /tensor 'b': BOOL byte 1 is 7; expected 0 \(false\) or 1 \(true\)/],
+    [
+      'JSON BOOL "yes"',
+      () => postJson('/v2/models/tiny-batch/infer', { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }, { name: 'b', shape: [1, 3], datatype: 'BOOL', data: [true, 'yes', false] }] }),
+      400,
+      /tensor 'b' data\[1\] is "yes"; expected true or false \(or 1 or 0\)/,
+    ],
     ['negative dim', () => postJson('/v2/models/tiny-batch/infer', { inputs: [{ name: 'x', shape: [-1, 4], datatype: 'FP32', data: [1] }] }), 400, /shape\[0\] is -1/],
     [
       'huge dims',

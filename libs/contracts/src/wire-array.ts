@@ -169,7 +169,7 @@ export function fromWireArray(name: string, dtype: DType, count: number, values:
       for (let i = 0; i < count; i++) {
         const v = values[i];
         if (v === true || v === 1) b[i] = 1;
-        else if (v !== false && v !== 0) throw invalid(name, i, v, 'true or false');
+        else if (v !== false && v !== 0) throw invalid(name, i, v, 'true or false (or 1 or 0)');
       }
       return out;
     }

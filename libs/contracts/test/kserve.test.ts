@@ -20,6 +20,15 @@ const codeOf = (f: () => unknown): string => {
   return 'no error';
 };
 
+const errorOf = (f: () => unknown): { code: string; message: string; details?: unknown } => {
+  try {
+    f();
+  } catch (e) {
+    return e as { code: string; message: string; details?: unknown };
+  }
+  throw new Error('expected an error');
+};
+
 /** Decode every input of a request body the way the server does. */
 function decodeRequest(body: Uint8Array, headerLength?: number): Record<string, Tensor> {
   const frame = splitKserveBody(body, headerLength);
@@ -118,6 +127,53 @@ describe('malformed frames are refused with a code and a message, before any all
     expect(bin({ datatype: 'FLOAT32', data: [1, 2] })).toThrow(/datatype "FLOAT32"; expected one of .*FP32/);
     expect(codeOf(bin({ parameters: { binary_data_size: -8 } }))).toBe('BAD_REQUEST');
     expect(codeOf(bin({ datatype: 'BYTES', shape: [1e9], parameters: { binary_data_size: 8 } }, [0, 0, 0, 0, 0, 0, 0, 0]))).toBe('TENSOR_SIZE_MISMATCH');
+  });
+
+  it('says a binary_data_size past 2^53 is too large and names the limit (it is an integer, just not a safe one)', () => {
+    for (const size of [2 ** 60, Number.MAX_SAFE_INTEGER + 1, Infinity]) {
+      const err = errorOf(bin({ parameters: { binary_data_size: size } }));
+      expect(err.code).toBe('TENSOR_TOO_LARGE');
+      expect(err.message).toBe(`tensor 'x': binary_data_size ${String(size)} is too large; the limit is 67108864 bytes`);
+    }
+    // A reader with no limit of its own (the client) still names the largest size it can take.
+    const cursor = new BinaryCursor(new Uint8Array());
+    const entry = { name: 'y', shape: [2], datatype: 'FP32', parameters: { binary_data_size: 2 ** 60 } };
+    expect(() => readKserveTensor(entry, cursor, Number.MAX_SAFE_INTEGER)).toThrow(
+      "tensor 'y': binary_data_size 1152921504606847000 is too large; the limit is 9007199254740991 bytes",
+    );
+    // Not integers, negative, not numbers: still malformed.
+    expect(bin({ parameters: { binary_data_size: 1.5 } })).toThrow("tensor 'x' binary_data_size is 1.5; expected a non-negative integer");
+    expect(codeOf(bin({ parameters: { binary_data_size: '8' } }))).toBe('BAD_REQUEST');
+  });
+
+  it('says data: null (or an object) is no data, naming what it expected', () => {
+    const nul = errorOf(bin({ shape: [2, 2], data: null }));
+    expect(nul.code).toBe('BAD_REQUEST');
+    expect(nul.message).toBe("tensor 'x' data is null; expected an array of 4 values for FP32 [2, 2], or a binary_data_size parameter");
+    // Shape [1] used to get past the count and fail as 'data[0] is null'; it is the same fault.
+    expect(bin({ shape: [1], data: null })).toThrow("tensor 'x' data is null; expected an array of 1 values for FP32 [1]");
+    expect(bin({ data: { a: 1 } })).toThrow("tensor 'x' data is an object; expected an array of 2 values for FP32 [2]");
+  });
+
+  it('takes BOOL bytes 0 and 1 only (the binary extension: true is the byte 1, false the byte 0)', () => {
+    const bool = (bytes: number[]) => () =>
+      readKserveTensor({ name: 'm', shape: [bytes.length], datatype: 'BOOL', parameters: { binary_data_size: bytes.length } }, new BinaryCursor(new Uint8Array(bytes)));
+    expect(bool([1, 0, 1, 1])().data).toEqual(new Uint8Array([1, 0, 1, 1]));
+    const err = errorOf(bool([1, 0, 2, 255]));
+    expect(err.code).toBe('TENSOR_ENCODING_INVALID');
+    expect(err.message).toBe("tensor 'm': BOOL byte 2 is 2; expected 0 (false) or 1 (true), one byte per element");
+    expect(err.details).toEqual({ index: 2 });
+    expect(bool([0, 0, 0, 0xff])).toThrow('BOOL byte 3 is 255;');
+  });
+
+  it('reads JSON BOOL data as true/false (and 1/0, as documented); anything else is TENSOR_ENCODING_INVALID', () => {
+    const json = (data: unknown[]) => () => readKserveTensor({ name: 'm', shape: [data.length], datatype: 'BOOL', data }, new BinaryCursor(new Uint8Array()));
+    expect(json([true, false, 1, 0])().data).toEqual(new Uint8Array([1, 0, 1, 0]));
+    for (const [junk, shown] of [['yes', '"yes"'], [2, '2'], [null, 'null'], ['true', '"true"']] as const) {
+      const err = errorOf(json([true, junk]));
+      expect(err.code).toBe('TENSOR_ENCODING_INVALID');
+      expect(err.message).toBe(`tensor 'm' data[1] is ${shown}; expected true or false (or 1 or 0)`);
+    }
   });
 
   it('refuses bytes left over after the last tensor', () => {

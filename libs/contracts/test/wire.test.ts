@@ -164,7 +164,7 @@ describe('errors', () => {
       ['uint8', [0, 256], "tensor 't' data[1] is 256; expected an integer in [0, 255] for uint8"],
       ['int32', [0.5], "tensor 't' data[0] is 0.5"],
       ['float32', [1, 'nan'], "tensor 't' data[1] is \"nan\"; expected a number or one of"],
-      ['bool', [true, 'yes'], "tensor 't' data[1] is \"yes\"; expected true or false"],
+      ['bool', [true, 'yes'], "tensor 't' data[1] is \"yes\"; expected true or false (or 1 or 0)"],
       ['int4', [8], "tensor 't' data[0] is 8; expected an integer in [-8, 7] for int4"],
       ['string', [3], "tensor 't' data[0] is 3; expected a string"],
     ];

@@ -71,9 +71,18 @@ function flatten(data: unknown, what: string): WireValue[] {
   return out;
 }
 
-function binarySize(what: string, parameters: Record<string, unknown> | undefined): number | undefined {
+function binarySize(what: string, parameters: Record<string, unknown> | undefined, maxBytes: number): number | undefined {
   const size = parameters?.['binary_data_size'];
   if (size === undefined) return undefined;
+  // 2**60 is an integer, just not one a double holds exactly (JSON.parse gives 1152921504606847000; 1e400 gives
+  // Infinity): it is too large, not malformed, and no limit we enforce comes near 2^53.
+  if (typeof size === 'number' && size > Number.MAX_SAFE_INTEGER) {
+    throw new LeptonError(
+      'TENSOR_TOO_LARGE',
+      `${what}: binary_data_size ${String(size)} is too large; the limit is ${Math.min(maxBytes, Number.MAX_SAFE_INTEGER)} bytes`,
+      { maxBytes },
+    );
+  }
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw new LeptonError('BAD_REQUEST', `${what} binary_data_size is ${JSON.stringify(size)}; expected a non-negative integer`);
   }
@@ -89,10 +98,17 @@ export function readKserveTensor(entry: KserveTensor, cursor: BinaryCursor, maxB
   const what = `tensor '${entry.name}'`;
   const dtype: DType = dtypeOfKserve(entry.datatype, what);
   const { shape, count } = kserveShape(what, entry.shape);
-  const size = binarySize(what, entry.parameters);
+  const size = binarySize(what, entry.parameters, maxBytes);
   if (size === undefined) {
     if (entry.data === undefined) {
       throw new LeptonError('BAD_REQUEST', `${what} has neither data nor a binary_data_size parameter`);
+    }
+    // null or an object is no tensor data at all: say so, rather than counting it as one element.
+    if (entry.data === null || (typeof entry.data === 'object' && !Array.isArray(entry.data))) {
+      throw new LeptonError(
+        'BAD_REQUEST',
+        `${what} data is ${entry.data === null ? 'null' : 'an object'}; expected an array of ${count} values for ${entry.datatype} [${shape.join(', ')}], or a binary_data_size parameter`,
+      );
     }
     const values = flatten(entry.data, what);
     // Count first: a claimed shape far larger than the data sent is a malformed request (400), not a big one.
@@ -126,8 +142,25 @@ export function readKserveTensor(entry: KserveTensor, cursor: BinaryCursor, maxB
   if (size > maxBytes) {
     throw new LeptonError('TENSOR_TOO_LARGE', `${what}: ${dtype} [${shape.join(', ')}] is ${size} bytes; the limit is ${maxBytes} bytes`, { maxBytes });
   }
+  const bytes = cursor.take(size, what);
+  if (dtype === 'bool') checkBoolBytes(what, bytes);
   // storageFromBytes copies into a new aligned buffer: the body buffer may be pooled or oddly aligned.
-  return { dtype, shape, data: storageFromBytes(dtype as NumericDType, count, cursor.take(size, what)) } as Tensor;
+  return { dtype, shape, data: storageFromBytes(dtype as NumericDType, count, bytes) } as Tensor;
+}
+
+/**
+ * The binary extension's BOOL is one byte per element, 1 for true and 0 for false (KServe and Triton alike).
+ * Any other byte is a client writing something else (a bit-packed mask, a uint8 image) under the wrong datatype.
+ */
+function checkBoolBytes(what: string, bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b > 1) {
+      throw new LeptonError('TENSOR_ENCODING_INVALID', `${what}: BOOL byte ${i} is ${b}; expected 0 (false) or 1 (true), one byte per element`, {
+        index: i,
+      });
+    }
+  }
 }
 
 /**
