@@ -82,11 +82,22 @@ describe("Silero VAD's int8-edge variant on server, edge, local and browser", ()
     console.log(`${file.split('/').pop()}: int8-edge across platforms vs server max|d|: ${row(probs.comparisons)}; vs fp32 max|d|: ${row(ref.outputs[0]!.comparisons)}`);
   });
 
-  it('asking for fp32 while the agent runs int8-edge fails on the artifact check, naming the digests', async () => {
+  // The agent runs what the fleet deployed to it, not what parity asks for: the edge run is refused as such (not
+  // judged numerically, which would read as a runtime disagreement), naming both artifacts and the fix.
+  it('asking for fp32 while the agent runs int8-edge: edge is not ok, naming both digests, and not compared', async () => {
     const wav = readFileSync(ALSA_SPEECH[0]!).toString('base64');
     const report = await p.serverClient.parity.run.mutate({ model: MODEL, variant: 'fp32', wav, platforms: ['server', 'edge'], edgeUrl: p.edge.url });
     expect(report.variant!.sha256).toBe(fp32.sha256);
     expect(report.artifacts).toEqual({ identical: false, digests: { server: fp32.sha256, edge: int8.sha256 }, unreported: [] });
+    const edge = report.platforms.find((r) => r.platform === 'edge')!;
+    expect(edge).toMatchObject({ ok: false, answeredBy: 'edge', variant: 'int8-edge', artifactSha256: int8.sha256 });
+    expect(edge.error).toEqual({
+      code: 'BAD_REQUEST',
+      message:
+        `the edge agent runs int8-edge (sha256 ${int8.sha256.slice(0, 12)}), not the requested fp32 (sha256 ${fp32.sha256.slice(0, 12)}); ` +
+        `deploy that variant to the device (lepton deployments create ${MODEL} ${report.version} --device ID --variant fp32) or leave edge out of --platforms; its outputs were not compared`,
+    });
+    expect(report.outputs[0]!.comparisons).toEqual([]);
     expect(report.pass).toBe(false);
   });
 

@@ -201,8 +201,8 @@ export class ServerParity implements ParityService {
 
 /**
  * The edge agent's own infer / vad.detect: it reports no feed digest (its decoding is not observable from here),
- * but says which artifact answered (`artifact`); the agent runs the variant the fleet assigned it, so a parity run
- * of another variant shows (and fails on) the digest that differs.
+ * but says which artifact answered (`artifact`); the agent runs the variant the fleet assigned it, so in a parity
+ * run of another variant buildParityReport marks the edge run not ok (naming both artifacts) instead of judging it.
  */
 async function runEdge(record: ModelRecord, req: ParityCall): Promise<ParityRunInput> {
   if (!req.edgeUrl) throw new LeptonError('BAD_REQUEST', "platform 'edge' needs edgeUrl, the agent's base URL (e.g. http://127.0.0.1:8081)");

@@ -8,7 +8,7 @@ import {
   type Tensor,
 } from '@lepton/tensor-core';
 import { decodeWireTensor, type WireTensor } from '@lepton/contracts';
-import { ParityRunSchema, type OutputComparison, type ParityPlatform, type ParityReport, type ParityRunInput, type Tolerance } from './parity-schemas';
+import { ParityRunSchema, type OutputComparison, type ParityRun, type ParityPlatform, type ParityReport, type ParityRunInput, type Tolerance } from './parity-schemas';
 
 type ParityVariant = NonNullable<ParityReport['variant']>;
 
@@ -123,7 +123,14 @@ export interface BuildReportInput {
  * tolerance each verdict used, and whether every platform fed onnxruntime the same preprocessed bytes.
  */
 export function buildParityReport(input: BuildReportInput): ParityReport {
-  const runs = input.runs.map((r) => ParityRunSchema.parse(r));
+  const parsed = input.runs.map((r) => ParityRunSchema.parse(r));
+  // The artifact check sees every platform that answered, the ones on other bytes included (their digests show).
+  const artifacts = artifactCheck(
+    parsed.filter((r) => r.ok),
+    input.variant,
+    input.variantNamed ?? false,
+  );
+  const runs = input.variant ? parsed.map((r) => refuseOtherArtifact(r, input.variant!, input)) : parsed;
   const ran = runs.filter((r) => r.ok);
   const ref = ran.find((r) => r.platform === input.reference) ?? ran[0];
   const decode = (ws: WireTensor[] | undefined) =>
@@ -146,7 +153,6 @@ export function buildParityReport(input: BuildReportInput): ParityReport {
     else unreported.push(r.platform);
   }
   const identical = new Set(Object.values(digests)).size <= 1;
-  const artifacts = artifactCheck(ran, input.variant, input.variantNamed ?? false);
   const failedRuns = runs.some((r) => !r.ok);
   const fp32Reference = input.fp32 && input.variant?.precision !== 'fp32' ? fp32Differences(ran, decode(input.fp32.outputs), input.fp32.sha256, precision) : undefined;
   return {
@@ -162,6 +168,35 @@ export function buildParityReport(input: BuildReportInput): ParityReport {
     outputs,
     ...(fp32Reference ? { fp32Reference } : {}),
     pass: !failedRuns && ran.length > 0 && identical && artifacts.identical && outputs.every((o) => o.comparisons.every((c) => c.pass)),
+  };
+}
+
+const PLATFORM_NAMES: Record<ParityPlatform, string> = {
+  server: 'the server',
+  edge: 'the edge agent',
+  local: 'the local process',
+  browser: 'the browser',
+};
+
+/**
+ * A platform that ran another artifact than the requested variant (an edge agent runs whatever the fleet
+ * deployed to it) answered a different question: its outputs are not judged against the others (a numerical
+ * FAIL would blame the runtime for what is a deployment), and the run is not ok, saying what it ran and what to do.
+ * BAD_REQUEST: the comparison asked for cannot be made as the platforms stand (a dedicated code would be clearer).
+ */
+function refuseOtherArtifact(r: ParityRun, variant: ParityVariant, report: { model: string; version: string }): ParityRun {
+  if (!r.ok || r.artifactSha256 === undefined || r.artifactSha256 === variant.sha256) return r;
+  const ran = `${r.variant ?? 'an unlisted artifact'} (sha256 ${r.artifactSha256.slice(0, 12)})`;
+  const wanted = `${variant.id} (sha256 ${variant.sha256.slice(0, 12)})`;
+  const fix =
+    r.platform === 'edge'
+      ? `deploy that variant to the device (lepton deployments create ${report.model} ${report.version} --device ID --variant ${variant.precision}) or leave edge out of --platforms`
+      : `run ${r.platform} on ${variant.id} or leave it out of --platforms`;
+  return {
+    ...r,
+    ok: false,
+    outputs: [],
+    error: { code: 'BAD_REQUEST', message: `${PLATFORM_NAMES[r.platform]} runs ${ran}, not the requested ${wanted}; ${fix}; its outputs were not compared` },
   };
 }
 

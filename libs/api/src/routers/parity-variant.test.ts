@@ -49,6 +49,32 @@ describe('buildParityReport with a variant', () => {
     expect(asFp32.outputs[0]!.comparisons[0]!.pass).toBe(false);
   });
 
+  it('a platform on another artifact is not ok, says what it runs and what to do, and its outputs are not judged', () => {
+    // `lepton parity ... --target edge` while the agent runs its deployed fp32: outputs far outside int8's tolerance.
+    const edgeFp32 = { ...run('edge', [0.9, 0.1], sha('a')), variant: 'fp32', answeredBy: 'edge' };
+    const r = buildParityReport({ model: 'silero-vad-v5', version: '5.0.0', precision: 'fp32', variant: int8, variantNamed: true, runs: [run('server', [0.5, 0.25], sha('b')), edgeFp32] });
+    const edge = r.platforms.find((p) => p.platform === 'edge')!;
+    expect(edge.ok).toBe(false);
+    expect(edge.error).toEqual({
+      code: 'BAD_REQUEST',
+      message:
+        'the edge agent runs fp32 (sha256 aaaaaaaaaaaa), not the requested int8-edge (sha256 bbbbbbbbbbbb); deploy that variant to the device ' +
+        '(lepton deployments create silero-vad-v5 5.0.0 --device ID --variant int8) or leave edge out of --platforms; its outputs were not compared',
+    });
+    // What it ran stays in the report; no numerical verdict is made on it.
+    expect(edge).toMatchObject({ artifactSha256: sha('a'), variant: 'fp32', answeredBy: 'edge' });
+    expect(r.artifacts).toEqual({ identical: false, digests: { server: sha('b'), edge: sha('a') }, unreported: [] });
+    expect(r.outputs[0]!.comparisons).toEqual([]);
+    expect(r.pass).toBe(false);
+    // Any platform, not only edge; a reference on other bytes hands the reference role to one on the variant.
+    const browserFirst = buildParityReport({ model: 'm', version: '1', precision: 'fp32', variant: int8, variantNamed: true, runs: [run('browser', [1], sha('c')), run('server', [1], sha('b'))] });
+    expect(browserFirst.platforms[0]!.error!.message).toMatch(/^the browser runs an unlisted artifact \(sha256 cccccccccccc\), not the requested int8-edge .*; run browser on int8-edge or leave it out of --platforms/);
+    expect(browserFirst.reference).toBe('server');
+    // Runs on the variant's bytes, and runs that do not say, are left as they are.
+    const same = buildParityReport({ model: 'm', version: '1', precision: 'fp32', variant: int8, variantNamed: true, runs: [run('server', [1], sha('b')), run('edge', [1])] });
+    expect(same.platforms.map((p) => p.ok)).toEqual([true, true]);
+  });
+
   it('fails when a platform ran other bytes, or (variant named) does not say which', () => {
     const other = buildParityReport({ model: 'm', version: '1', precision: 'fp32', variant: int8, runs: [run('server', [1], sha('b')), run('edge', [1], sha('a'))] });
     expect(other.artifacts).toMatchObject({ identical: false, digests: { edge: sha('a') } });
