@@ -96,6 +96,13 @@ describe('signed assignments and artifacts', () => {
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toBe(`bytes 1000-${bytes.length - 1}/${bytes.length}`);
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(1000))).toBe(true);
+    // What `curl -r 0-1023` sends, and a start past the end (416 with the size, so the client can ask again).
+    const first = await fetch(url, { headers: { authorization: `Bearer ${d.credential}`, range: 'bytes=0-1023' } });
+    expect([first.status, first.headers.get('content-range'), first.headers.get('content-length')]).toEqual([206, `bytes 0-1023/${bytes.length}`, '1024']);
+    expect(Buffer.from(await first.arrayBuffer()).equals(bytes.subarray(0, 1024))).toBe(true);
+    const past = await fetch(url, { headers: { authorization: `Bearer ${d.credential}`, range: `bytes=${bytes.length}-` } });
+    expect([past.status, past.headers.get('content-range')]).toEqual([416, `bytes */${bytes.length}`]);
+    expect(((await past.json()) as { code: string }).code).toBe('RANGE_NOT_SATISFIABLE');
     await registerVersion('5.9.0-hidden');
     const hidden = await fetch(`${server.url}/api/v1/models/${MODEL}/artifact?version=5.9.0-hidden`, { headers: { authorization: `Bearer ${d.credential}` } });
     expect(hidden.status).toBe(403);

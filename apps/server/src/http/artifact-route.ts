@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { LeptonError } from '@lepton/tensor-core';
+import { LeptonError, isLeptonError } from '@lepton/tensor-core';
 import { PrecisionSchema, VariantTargetSchema, type Variant } from '@lepton/contracts';
 import { selectVariant } from '@lepton/api';
 import { sendHttpError } from '@lepton/node-platform';
@@ -37,17 +37,31 @@ type ArtifactRequest = FastifyRequest<{ Params: { id: string } }>;
  *   has none and every visitor of the page can run the model anyway (web-targeted variants).
  * Query: version, variant (id), target (the variant built for web, edge or server) and/or precision (default
  * fp32; without `target`, the route's own target is preferred among variants of that precision).
+ * Both take GET and HEAD, and one byte range (see parseRange): 206, or 416 RANGE_NOT_SATISFIABLE.
  */
 export async function artifactRoute(app: FastifyInstance, deps: Deps): Promise<void> {
   await app.register(async (scope) => {
-    scope.setErrorHandler((err, _request, reply) => sendHttpError(reply, err));
-    scope.get('/api/v1/models/:id/artifact', async (request: ArtifactRequest, reply) => {
-      const device = await deps.devices.authenticate(request.headers.authorization);
-      return sendArtifact(deps, request, reply, 'edge', { device: device.id }, device);
+    scope.setErrorHandler((err, _request, reply) => {
+      // A 416 says how long the artifact is, so the client can ask again with a range that fits (RFC 9110 §14.4).
+      if (isLeptonError(err) && err.code === 'RANGE_NOT_SATISFIABLE') {
+        reply.header('content-range', `bytes */${String(err.details?.['size'])}`).header('accept-ranges', 'bytes');
+      }
+      return sendHttpError(reply, err);
     });
-    scope.get('/api/v1/web/models/:id/artifact', async (request: ArtifactRequest, reply) =>
-      sendArtifact(deps, request, reply, 'web', { device: 'browser' }),
-    );
+    // HEAD is its own route so it answers from the record without opening (and draining) the file.
+    scope.route({
+      method: ['GET', 'HEAD'],
+      url: '/api/v1/models/:id/artifact',
+      handler: async (request: ArtifactRequest, reply) => {
+        const device = await deps.devices.authenticate(request.headers.authorization);
+        return sendArtifact(deps, request, reply, 'edge', { device: device.id }, device);
+      },
+    });
+    scope.route({
+      method: ['GET', 'HEAD'],
+      url: '/api/v1/web/models/:id/artifact',
+      handler: async (request: ArtifactRequest, reply) => sendArtifact(deps, request, reply, 'web', { device: 'browser' }),
+    });
   });
 }
 
@@ -95,23 +109,26 @@ async function sendArtifact(
       throw new LeptonError('FORBIDDEN', `model ${record.id}@${record.version} is not deployed to device ${device.id}`, { device: device.id });
     }
   }
-  // Resumable downloads: `Range: bytes=N-` (what the edge agent sends after an interrupted transfer) answers
-  // 206 with the rest; ETag is the digest, so If-Range protects a resume against a changed artifact.
-  const range = parseRange(request.headers.range, headerText(request.headers['if-range']), variant.size, `"sha256:${variant.sha256}"`);
-  request.log.info({ ...who, model: record.id, version: record.version, variant: variant.id, from: range?.start ?? 0 }, 'artifact download');
-  if (range) {
-    reply.code(206).header('content-range', `bytes ${range.start}-${variant.size - 1}/${variant.size}`);
+  // Byte ranges (RFC 9110 §14): `Range: bytes=N-` is what the edge agent sends after an interrupted transfer;
+  // `a-b` and suffix `-n` work too. ETag is the digest, so If-Range protects a resume against a changed artifact.
+  // Range is defined for GET only, so HEAD ignores it and describes the whole body.
+  const etag = `"sha256:${variant.sha256}"`;
+  const range = request.method === 'GET' ? parseRange(request.headers.range, headerText(request.headers['if-range']), variant.size, etag) : undefined;
+  if (request.method === 'GET') {
+    request.log.info({ ...who, model: record.id, version: record.version, variant: variant.id, from: range?.start ?? 0, to: range?.end ?? variant.size - 1 }, 'artifact download');
   }
-  return reply
+  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${variant.size}`);
+  reply
     .header('content-type', 'application/octet-stream')
     .header('accept-ranges', 'bytes')
-    .header('content-length', String(variant.size - (range?.start ?? 0)))
+    .header('content-length', String(range ? range.end - range.start + 1 : variant.size))
     .header('x-lepton-sha256', variant.sha256)
     .header('x-lepton-model', record.id)
     .header('x-lepton-version', record.version)
     .header('x-lepton-variant', variant.id)
-    .header('etag', `"sha256:${variant.sha256}"`)
-    .send(deps.artifacts.openStream(variant.sha256, range?.start));
+    .header('etag', etag);
+  if (request.method === 'HEAD') return reply.send();
+  return reply.send(range ? deps.artifacts.openStream(variant.sha256, range.start, range.end) : deps.artifacts.openStream(variant.sha256));
 }
 
 function headerText(v: string | string[] | undefined): string | undefined {

@@ -91,9 +91,12 @@ export class ArtifactStore {
     return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   }
 
-  /** A read stream for download routes (digest sent alongside, so clients verify what they got). */
-  openStream(sha256: string, start = 0): ReadStream {
-    return createReadStream(this.pathOf(sha256), { start });
+  /**
+   * A read stream for download routes (digest sent alongside, so clients verify what they got), optionally of
+   * bytes start..end (inclusive, as in a Content-Range).
+   */
+  openStream(sha256: string, start = 0, end?: number): ReadStream {
+    return createReadStream(this.pathOf(sha256), end === undefined ? { start } : { start, end });
   }
 
   /** Make the rename durable: without an fsync of the folder a crash can forget the new entry. */
