@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
 import type { DeviceCapabilities, LeptonServices } from '@lepton/api';
-import { ort, registerLeptonHttp } from '@lepton/node-platform';
+import { leptonFastifyOptions, ort, registerLeptonHttp } from '@lepton/node-platform';
 import type { EdgeConfig } from './config';
 import { loadIdentity, saveIdentity, identityPath, type Identity } from './identity';
 import { ModelCache } from './model-cache';
@@ -74,7 +74,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
   await local.loadCached(config.models);
 
   const services = createEdgeServices(local, upstream, log, event);
-  const app: FastifyInstance = Fastify({ logger: false });
+  const app: FastifyInstance = Fastify({ ...leptonFastifyOptions(), logger: false });
   await registerLeptonHttp(app, services, {});
   let address: string;
   try {

@@ -70,6 +70,15 @@ describe('local model failing at run time', () => {
     expect(onEdge.outputs).toEqual(onServer.outputs);
   });
 
+  it('answers unknown routes over its HTTP API with ROUTE_NOT_FOUND (KServe shape under /v2)', async () => {
+    const nope = await fetch(`${agent!.url}/nope`);
+    expect(nope.status).toBe(404);
+    expect(await nope.json()).toEqual({ code: 'ROUTE_NOT_FOUND', message: 'no route GET /nope', details: { method: 'GET', path: '/nope' } });
+    const infer = await fetch(`${agent!.url}/v2/models/${MODEL}/infer`);
+    expect(infer.status).toBe(404);
+    expect(await infer.json()).toEqual({ error: `no route GET /v2/models/${MODEL}/infer`, code: 'ROUTE_NOT_FOUND' });
+  });
+
   it('returns the caller its own mistakes (a bad WAV) instead of forwarding them', async () => {
     const err = await agent!.services.inference
       .vadDetect({ model: MODEL, wav: new Uint8Array([1, 2, 3, 4]), options: {}, includeProbabilities: false })

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ort, registerLeptonHttp } from '@lepton/node-platform';
+import { leptonFastifyOptions, ort, registerLeptonHttp } from '@lepton/node-platform';
 import type { ServerConfig } from './config';
 import { openDatabase } from './db/database';
 import { ArtifactStore } from './registry/artifact-store';
@@ -90,6 +90,8 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     if (config.adminKey !== undefined) await keys.addEnvAdminKey(config.adminKey);
     if (config.enrollToken !== undefined) await devices.addEnvToken(config.enrollToken);
     app = Fastify({
+      // Malformed HTTP and undecodable URLs answer in the Lepton error shape (BAD_REQUEST), like every route.
+      ...leptonFastifyOptions(),
       logger: { level: config.logLevel, stream: process.stderr },
       // An hour of audio streams for as long as inference takes; Node's default 300 s request timeout would cut it.
       requestTimeout: 0,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelPath, ortNode, postWavStream } from '@lepton/node-platform';
@@ -215,6 +216,191 @@ describe('devices and artifacts', () => {
     expect(wasm.headers.get('content-type')).toBe('application/wasm');
     expect((await fetch(`${server.url}/ort/ort-wasm-simd-threaded.mjs`)).headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
     expect((await fetch(`${server.url}/ort/ort.min.js.map`)).status).toBe(404);
+  });
+});
+
+describe('byte ranges on the artifact routes (RFC 9110 §14)', () => {
+  const url = () => `${server.url}/api/v1/web/models/silero-vad-v5/artifact?version=5.0.0&variant=fp32`;
+  const model = readFileSync(bundledModelPath('silero-vad-v5'));
+  const size = model.length;
+  const etag = `"sha256:${createHash('sha256').update(model).digest('hex')}"`;
+  const get = (headers: Record<string, string>, method = 'GET') => fetch(url(), { method, headers });
+
+  it.each([
+    ['bytes=0-0', 0, 0],
+    ['bytes=0-1023', 0, 1023],
+    ['bytes=1000-', 1000, size - 1],
+    ['bytes=0-', 0, size - 1],
+    ['bytes=-500', size - 500, size - 1],
+    [`bytes=-${size + 10}`, 0, size - 1],
+    [`bytes=100-${size + 5000}`, 100, size - 1],
+    [`bytes=${size - 1}-`, size - 1, size - 1],
+    ['Bytes=5-9', 5, 9],
+    ['bytes= 5-9 ,', 5, 9],
+  ])('%s answers 206 with exactly those bytes', async (range, start, end) => {
+    const res = await get({ range });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe(`bytes ${start}-${end}/${size}`);
+    expect(res.headers.get('content-length')).toBe(String(end - start + 1));
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(res.headers.get('etag')).toBe(etag);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.length).toBe(end - start + 1);
+    expect(body.equals(model.subarray(start, end + 1))).toBe(true);
+  });
+
+  it.each([
+    [`bytes=${size}-`, `its first position ${size} is at or past the end`],
+    [`bytes=${size + 100}-${size + 200}`, `its first position ${size + 100} is at or past the end`],
+    ['bytes=-0', 'a suffix of 0 bytes selects nothing'],
+  ])('%s answers 416 RANGE_NOT_SATISFIABLE with Content-Range bytes */size', async (range, why) => {
+    const res = await get({ range });
+    expect(res.status).toBe(416);
+    expect(res.headers.get('content-range')).toBe(`bytes */${size}`);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await res.json()) as { code: string; message: string; details: unknown };
+    expect(body.code).toBe('RANGE_NOT_SATISFIABLE');
+    expect(body.message).toContain(JSON.stringify(range));
+    expect(body.message).toContain(why);
+    expect(body.message).toContain(`the artifact has ${size} bytes`);
+    expect(body.details).toEqual({ range, size });
+  });
+
+  it.each([
+    ['items=0-10'],
+    ['bytes=abc'],
+    ['bytes=10-5'],
+    ['bytes='],
+    ['bytes 0-10'],
+    ['bytes=0-10,20-30'],
+    ['bytes=0-0,-1'],
+  ])('%s is ignored: 200 with the whole body', async (range) => {
+    const res = await get({ range });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-range')).toBeNull();
+    expect(res.headers.get('content-length')).toBe(String(size));
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(Buffer.from(await res.arrayBuffer()).equals(model)).toBe(true);
+  });
+
+  it('honours If-Range only when it is the ETag (a changed artifact sends the whole body)', async () => {
+    const same = await get({ range: 'bytes=10-19', 'if-range': etag });
+    expect(same.status).toBe(206);
+    expect(Buffer.from(await same.arrayBuffer()).equals(model.subarray(10, 20))).toBe(true);
+    for (const other of ['"sha256:0000"', `W/${etag}`, 'Wed, 21 Oct 2015 07:28:00 GMT']) {
+      const res = await get({ range: 'bytes=10-19', 'if-range': other });
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(model)).toBe(true);
+    }
+    // Not matching wins over unsatisfiable: the client gets the new artifact, not a 416.
+    expect((await get({ range: `bytes=${size}-`, 'if-range': '"sha256:0000"' })).status).toBe(200);
+  });
+
+  it('HEAD describes the whole body (Range is defined for GET only) without a body', async () => {
+    for (const headers of [{}, { range: 'bytes=0-9' }] as Record<string, string>[]) {
+      const res = await get(headers, 'HEAD');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-length')).toBe(String(size));
+      expect(res.headers.get('accept-ranges')).toBe('bytes');
+      expect(res.headers.get('etag')).toBe(etag);
+      expect(res.headers.get('content-range')).toBeNull();
+      expect((await res.arrayBuffer()).byteLength).toBe(0);
+    }
+    // The device route takes HEAD too, and authenticates it.
+    expect((await fetch(`${server.url}/api/v1/models/silero-vad-v5/artifact`, { method: 'HEAD' })).status).toBe(401);
+  });
+});
+
+describe('what no route handles', () => {
+  it.each([
+    ['GET', '/nope', 'no route GET /nope; see /openapi.json for the routes'],
+    ['DELETE', '/healthz?x=1', 'no route DELETE /healthz; see /openapi.json for the routes'],
+    ['POST', '/api/v1/models/silero-vad-v5/artifact', 'no route POST /api/v1/models/silero-vad-v5/artifact; see /openapi.json for the routes'],
+  ])('%s %s answers 404 ROUTE_NOT_FOUND in the Lepton shape', async (method, path, message) => {
+    const res = await fetch(`${server.url}${path}`, { method });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ code: 'ROUTE_NOT_FOUND', message, details: { method, path: path.split('?')[0] } });
+  });
+
+  it('answers unknown /v2 paths and wrong methods in the KServe shape { error, code }', async () => {
+    for (const [method, path] of [['GET', '/v2/models/x/infer'], ['GET', '/v2/nope'], ['PUT', '/v2']] as const) {
+      const res = await fetch(`${server.url}${path}`, { method });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: `no route ${method} ${path}; see /openapi.json for the routes`, code: 'ROUTE_NOT_FOUND' });
+    }
+  });
+
+  it('keeps / and the /ort/ files; a file /ort/ does not serve is ROUTE_NOT_FOUND', async () => {
+    const home = await fetch(`${server.url}/`);
+    expect(home.status).toBe(200);
+    expect(home.headers.get('content-type')).toMatch(/^text\/html/);
+    const map = await fetch(`${server.url}/ort/ort.min.js.map`);
+    expect(((await map.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('serves a built web app, its assets and / with the SPA hash routes, and 404s the rest with a code', async () => {
+    const web = tempDataDir();
+    mkdirSync(join(web, 'assets'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>Lepton</title><div id="app"></div>');
+    writeFileSync(join(web, 'assets', 'app.js'), 'console.log("lepton")');
+    const withWeb = await startTestServer(tempDataDir(), { LEPTON_WEB_DIR: web });
+    try {
+      const home = await fetch(`${withWeb.url}/`);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toContain('<div id="app">');
+      // `/#parity` is `/` on the wire: the fragment never leaves the browser.
+      expect((await fetch(`${withWeb.url}/#parity`)).status).toBe(200);
+      const asset = await fetch(`${withWeb.url}/assets/app.js`);
+      expect(asset.status).toBe(200);
+      expect(await asset.text()).toBe('console.log("lepton")');
+      const missing = await fetch(`${withWeb.url}/assets/nope.js`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND', message: 'no route GET /assets/nope.js; see /openapi.json for the routes' });
+      expect(await (await fetch(`${withWeb.url}/v2/models/x/infer`)).json()).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+      expect((await fetch(`${withWeb.url}/healthz`)).status).toBe(200);
+    } finally {
+      await withWeb.close();
+    }
+  });
+
+  /** Raw bytes to the server, and everything it answers until it closes the connection. */
+  function raw(bytes: string, halfClose = false): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const { port } = new URL(server.url);
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(bytes);
+        if (halfClose) socket.end();
+      });
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+  const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string; message: string };
+
+  it('answers malformed HTTP with 400 BAD_REQUEST naming the parse error', async () => {
+    const answer = await raw('GARBAGE\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
+    const body = bodyOf(answer);
+    expect(body.code).toBe('BAD_REQUEST');
+    expect(body.message).toMatch(/^malformed HTTP request \(HPE_[A-Z_]+: /);
+    const header = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
+    expect(header).toMatch(/^HTTP\/1\.1 431 /);
+    expect(bodyOf(header)).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('request headers are larger than the') });
+  });
+
+  it('answers an upload cut off before its declared length with 400 BAD_REQUEST, and keeps serving', async () => {
+    const answer = await raw('POST /api/v1/vad/detect HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 1000\r\n\r\nRIFF', true);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(bodyOf(answer)).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'the connection ended before the request was complete (HPE_INVALID_EOF_STATE): a body shorter than its Content-Length, or cut-off headers',
+      details: { reason: 'HPE_INVALID_EOF_STATE' },
+    });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
 

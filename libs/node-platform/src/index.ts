@@ -5,6 +5,7 @@ export * from './http/vad-stream-route';
 export * from './http/vad-stream-client';
 export * from './http/vad-query';
 export * from './http/error-reply';
+export * from './http/fallback-errors';
 export * from './batching/symbolic-batch';
 export * from './kserve';
 export * from './batching/threaded-ort';

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeptonError } from '@lepton/tensor-core';
 import type { VadResult } from '@lepton/contracts';
 import type { AppRouter, LeptonServices } from '@lepton/api';
-import { postWavStream, registerLeptonHttp } from '../src';
+import { connect } from 'node:net';
+import { leptonFastifyOptions, postWavStream, registerLeptonHttp } from '../src';
 
 /** Inference faked at the edge: the stream consumer records what the route handed it. */
 const seen: { chunks: number; bytes: number; firstBytes: string; query?: unknown } = { chunks: 0, bytes: 0, firstBytes: '' };
@@ -53,7 +54,7 @@ let app: FastifyInstance;
 let url: string;
 
 beforeAll(async () => {
-  app = Fastify({ logger: false });
+  app = Fastify({ ...leptonFastifyOptions(), logger: false });
   await registerLeptonHttp(app, services);
   url = await app.listen({ port: 0, host: '127.0.0.1' });
 });
@@ -182,5 +183,40 @@ describe('tRPC and health on the same instance', () => {
     const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc` })] });
     const wav = Buffer.from(riff(3 * 1024 * 1024)).toString('base64');
     expect((await client.vad.detect.mutate({ wav })).chunks).toBe(3 * 1024 * 1024);
+  });
+});
+
+describe('what no route handles (the same on the server and the edge agent)', () => {
+  it('answers unknown routes and wrong methods with 404 ROUTE_NOT_FOUND in the Lepton shape', async () => {
+    for (const [method, path] of [['GET', '/nope'], ['POST', '/healthz'], ['GET', '/api/v1/vad/detect']] as const) {
+      const res = await fetch(`${url}${path}?a=1`, { method });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      // No /openapi.json on this host (the edge agent has none), so the message does not point at it.
+      expect(await res.json()).toEqual({ code: 'ROUTE_NOT_FOUND', message: `no route ${method} ${path}`, details: { method, path } });
+    }
+  });
+
+  it('answers /v2 paths no KServe route takes in the KServe shape { error, code }', async () => {
+    const res = await fetch(`${url}/v2/models/x/infer`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'no route GET /v2/models/x/infer', code: 'ROUTE_NOT_FOUND' });
+  });
+
+  it('answers malformed HTTP and an undecodable URL with BAD_REQUEST in the Lepton shape', async () => {
+    const send = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.write(bytes));
+        let answer = '';
+        socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const garbage = await send('HELLO / WORLD\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^malformed HTTP request \(HPE_/) });
+    const badUrl = await fetch(`${url}/v2/models/%zz`);
+    expect(badUrl.status).toBe(400);
+    expect(await badUrl.json()).toEqual({ error: "GET /v2/models/%zz: '/v2/models/%zz' is not a valid url component", code: 'BAD_REQUEST' });
   });
 });

@@ -5,6 +5,7 @@ import { isLeptonError } from '@lepton/tensor-core';
 import { appRouter, type AppRouter, type LeptonServices } from '@lepton/api';
 import { vadStreamRoute } from './vad-stream-route';
 import { httpErrorOf, isMediaTypeError, unsupportedMediaType } from './error-reply';
+import { sendRouteNotFound } from './fallback-errors';
 import { kserveRoutes, type KserveRouteOptions } from '../kserve/kserve-routes';
 
 export interface LeptonHttpOptions {
@@ -31,8 +32,9 @@ class TrpcMediaTypeError extends Error {
 
 /**
  * Mount the Lepton API on a Fastify instance: tRPC at /trpc, GET /healthz (+ the KServe v2 liveness and
- * readiness probes), and the streaming POST /api/v1/vad/detect. The server and the edge agent both call this,
- * so they serve identical APIs over their own services.
+ * readiness probes), the streaming POST /api/v1/vad/detect, and the ROUTE_NOT_FOUND 404 for everything else.
+ * The server and the edge agent both call this (on their root instance, with leptonFastifyOptions() in the
+ * factory), so they serve identical APIs over their own services.
  */
 export async function registerLeptonHttp(
   app: FastifyInstance,
@@ -40,6 +42,9 @@ export async function registerLeptonHttp(
   opts: LeptonHttpOptions = {},
 ): Promise<void> {
   const bodyLimit = opts.maxTrpcBodyBytes ?? 64 * 1024 * 1024;
+  // Unknown routes and wrong methods answer ROUTE_NOT_FOUND (the KServe shape under /v2), not Fastify's codeless
+  // 404; static file plugins of the host fall through to it too.
+  app.setNotFoundHandler((request, reply) => sendRouteNotFound(request, reply));
   await app.register(async (scope) => {
     // tRPC registers its route without a bodyLimit; give it ours without touching the host's default.
     scope.addHook('onRoute', (route) => {
