@@ -20,7 +20,8 @@ export function toTRPCError(err: unknown): TRPCError {
 const FROM_TRPC: Partial<Record<TrpcCode, ErrorCode>> = {
   BAD_REQUEST: 'BAD_REQUEST',
   PARSE_ERROR: 'BAD_REQUEST',
-  NOT_FOUND: 'BAD_REQUEST',
+  // tRPC's NOT_FOUND is an unknown procedure (our own not-found cases are LeptonErrors with their own codes).
+  NOT_FOUND: 'ROUTE_NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN: 'FORBIDDEN',
   PAYLOAD_TOO_LARGE: 'BAD_REQUEST',

@@ -101,6 +101,14 @@ describe('error shape over HTTP (fetch adapter)', () => {
     expect(Object.keys(zod.fieldErrors)).toEqual(['inputs']);
   });
 
+  it('answers an unknown procedure with ROUTE_NOT_FOUND and 404, like the HTTP routes', async () => {
+    const { services } = fakeServices();
+    const { status, json } = await overHttp(services, 'models.nope', {});
+    expect(status).toBe(404);
+    expect((json.error.data['lepton'] as { code: string }).code).toBe('ROUTE_NOT_FOUND');
+    expect(json.error.message).toMatch(/models\.nope/);
+  });
+
   it('gives data.lepton and the ERROR_CODES HTTP status for a LeptonError', async () => {
     const { services } = fakeServices();
     const { status, json } = await overHttp(services, 'vad.detect', { wav: Buffer.from('RIFF').toString('base64') });
