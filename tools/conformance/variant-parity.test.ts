@@ -92,7 +92,7 @@ describe("Silero VAD's int8-edge variant on server, edge, local and browser", ()
     const edge = report.platforms.find((r) => r.platform === 'edge')!;
     expect(edge).toMatchObject({ ok: false, answeredBy: 'edge', variant: 'int8-edge', artifactSha256: int8.sha256 });
     expect(edge.error).toEqual({
-      code: 'BAD_REQUEST',
+      code: 'VARIANT_MISMATCH',
       message:
         `the edge agent runs int8-edge (sha256 ${int8.sha256.slice(0, 12)}), not the requested fp32 (sha256 ${fp32.sha256.slice(0, 12)}); ` +
         `deploy that variant to the device (lepton deployments create ${MODEL} ${report.version} --device ID --variant fp32) or leave edge out of --platforms; its outputs were not compared`,

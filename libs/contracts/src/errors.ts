@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
   /** A byte range that selects nothing of the artifact (first position at or past the end, `-0`); sent with 416. */
   RANGE_NOT_SATISFIABLE: { trpc: 'BAD_REQUEST', http: 416 },
+  VARIANT_MISMATCH: { trpc: 'CONFLICT', http: 409 },
   VALIDATION_FAILED: { trpc: 'BAD_REQUEST', http: 400 },
   SHAPE_INVALID: { trpc: 'BAD_REQUEST', http: 400 },
   TENSOR_SIZE_MISMATCH: { trpc: 'BAD_REQUEST', http: 400 },

@@ -182,7 +182,7 @@ const PLATFORM_NAMES: Record<ParityPlatform, string> = {
  * A platform that ran another artifact than the requested variant (an edge agent runs whatever the fleet
  * deployed to it) answered a different question: its outputs are not judged against the others (a numerical
  * FAIL would blame the runtime for what is a deployment), and the run is not ok, saying what it ran and what to do.
- * BAD_REQUEST: the comparison asked for cannot be made as the platforms stand (a dedicated code would be clearer).
+ * VARIANT_MISMATCH: the comparison asked for cannot be made as the platforms stand.
  */
 function refuseOtherArtifact(r: ParityRun, variant: ParityVariant, report: { model: string; version: string }): ParityRun {
   if (!r.ok || r.artifactSha256 === undefined || r.artifactSha256 === variant.sha256) return r;
@@ -196,7 +196,7 @@ function refuseOtherArtifact(r: ParityRun, variant: ParityVariant, report: { mod
     ...r,
     ok: false,
     outputs: [],
-    error: { code: 'BAD_REQUEST', message: `${PLATFORM_NAMES[r.platform]} runs ${ran}, not the requested ${wanted}; ${fix}; its outputs were not compared` },
+    error: { code: 'VARIANT_MISMATCH', message: `${PLATFORM_NAMES[r.platform]} runs ${ran}, not the requested ${wanted}; ${fix}; its outputs were not compared` },
   };
 }
 

@@ -56,7 +56,7 @@ describe('buildParityReport with a variant', () => {
     const edge = r.platforms.find((p) => p.platform === 'edge')!;
     expect(edge.ok).toBe(false);
     expect(edge.error).toEqual({
-      code: 'BAD_REQUEST',
+      code: 'VARIANT_MISMATCH',
       message:
         'the edge agent runs fp32 (sha256 aaaaaaaaaaaa), not the requested int8-edge (sha256 bbbbbbbbbbbb); deploy that variant to the device ' +
         '(lepton deployments create silero-vad-v5 5.0.0 --device ID --variant int8) or leave edge out of --platforms; its outputs were not compared',
