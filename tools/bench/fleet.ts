@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createTRPCClient, httpLink } from '@trpc/client';
@@ -25,6 +25,8 @@ const MODEL = 'silero-vad-v5';
 const TOKEN = 'fleet-bench-enroll-token';
 const ADMIN_KEY = 'fleet-bench-admin-key';
 const POLL_MS = 500;
+/** Other work on the machine while this runs (1-minute load average; above the core count, tasks queue). */
+const LOAD_BEFORE = loadavg()[0]!;
 const tmp = mkdtempSync(join(tmpdir(), 'lepton-fleet-bench-'));
 
 const frame = Buffer.from(new Float32Array(576).map((_, i) => Math.sin(i / 9) * 0.2).buffer).toString('base64');
@@ -215,7 +217,7 @@ try {
 
   const result = {
     bench: 'fleet',
-    machine: `${cpus().length} cores (shared with other engineers' work while measured), Node ${process.version}`,
+    machine: `${cpus().length} cores, load average (1 min) ${LOAD_BEFORE.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after, Node ${process.version}`,
     agents: N,
     rounds: ROUNDS,
     pollMs: POLL_MS,
