@@ -63,9 +63,7 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
   ): Promise<T> {
     const m = local.get(model);
     if (!m) return forward(fallback, local.problem(model)?.message ?? `model ${model} is not pulled by this agent`);
-    if (version !== undefined && version !== m.record.version) {
-      return forward(fallback, `model ${model}@${version} is not the version cached on this agent (${m.record.version})`);
-    }
+    if (version !== undefined && version !== m.record.version) return forward(fallback, notCached(model, version, m));
     try {
       return await local.track(m, () => run(m), isCallerFault);
     } catch (err) {
@@ -123,8 +121,7 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
       observed(req.model, () =>
         localOrForward(
           req.model,
-          // As before: vad.detect runs the cached version whatever version the call names.
-          undefined,
+          req.version,
           (m) => runVad(m, req, req.wav),
           () => upstream.vadDetect(req),
         ),
@@ -136,6 +133,10 @@ export function createEdgeServices(local: LocalModels, upstream: Upstream, log: 
     const m = local.get(req.model);
     const missing = () => local.problem(req.model)?.message ?? `model ${req.model} is not pulled by this agent`;
     if (!m) return forward(() => upstream.vadDetectStream(req), missing());
+    // As in localOrForward: another version is the server's to answer, before a byte is read here.
+    if (req.version !== undefined && req.version !== m.record.version) {
+      return forward(() => upstream.vadDetectStream(req), notCached(req.model, req.version, m));
+    }
     // The upload can be read once; keep its start so a local failure can still be forwarded (small files).
     const source = new ReplayableSource(req.audio, REPLAY_LIMIT_BYTES);
     try {
@@ -171,6 +172,11 @@ async function runVad(m: LocalModel, req: VadDetectCall, wav: Uint8Array | Async
     artifact: artifactOf(m),
     timings: { totalMs: performance.now() - started, inferenceMs: run.inferenceMs },
   };
+}
+
+/** Why a call naming `version` is forwarded: it is not the one this agent caches (named too). */
+function notCached(model: string, version: string, m: LocalModel): string {
+  return `model ${model}@${version} is not the version cached on this agent (${m.record.version})`;
 }
 
 /** The artifact this agent runs for a model: the digest it verified, and the record's variant of that digest. */

@@ -69,6 +69,7 @@ export class Upstream {
     return this.call('vad.detect', () =>
       this.client.vad.detect.mutate({
         model: req.model,
+        ...(req.version !== undefined ? { version: req.version } : {}),
         wav: Buffer.from(req.wav.buffer, req.wav.byteOffset, req.wav.byteLength).toString('base64'),
         options: req.options,
         includeProbabilities: req.includeProbabilities,

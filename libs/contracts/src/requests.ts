@@ -53,6 +53,8 @@ export type VadOptions = z.infer<typeof VadOptionsSchema>;
 
 export const VadDetectRequestSchema = z.object({
   model: z.string().min(1).max(128).default('silero-vad-v5'),
+  /** A registered version of the model (default: its latest; on an edge agent, the version it caches). */
+  version: z.string().min(1).max(64).optional(),
   /** The WAV file, base64. Large files go through the streaming HTTP route instead. */
   wav: z.string().min(1),
   options: VadOptionsSchema.default({}),

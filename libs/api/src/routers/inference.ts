@@ -36,6 +36,7 @@ export const vadRouter = {
     }
     return ctx.services.inference.vadDetect({
       model: input.model,
+      ...(input.version !== undefined ? { version: input.version } : {}),
       wav,
       options: input.options,
       includeProbabilities: input.includeProbabilities,

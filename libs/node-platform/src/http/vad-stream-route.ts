@@ -21,13 +21,22 @@ function bodyChunks(raw: IncomingMessage): AsyncIterable<Uint8Array> {
 
 /**
  * After an early error the client may still be uploading. Drain a small remainder so the connection stays
- * usable; close the connection after the reply when a large part is still to come.
+ * usable; close the connection after the reply when a large part is still to come. A chunked upload (no
+ * Content-Length) is drained too, up to the same limit, then cut: closing at once made a client still sending
+ * (an edge agent relaying its caller's upload) meet EPIPE instead of the reply.
  */
 function drainOrClose(raw: IncomingMessage, reply: { header(k: string, v: string): unknown }): void {
   if (raw.complete || raw.destroyed) return;
   const declared = Number(raw.headers['content-length'] ?? NaN);
-  const remaining = Number.isFinite(declared) ? declared - raw.socket.bytesRead : Infinity;
-  if (remaining > MAX_DRAIN_BYTES) reply.header('connection', 'close');
+  if (!Number.isFinite(declared)) {
+    let drained = 0;
+    raw.on('data', (c: Buffer) => {
+      drained += c.length;
+      if (drained > MAX_DRAIN_BYTES) raw.socket.destroy();
+    });
+  } else if (declared - raw.socket.bytesRead > MAX_DRAIN_BYTES) {
+    reply.header('connection', 'close');
+  }
   raw.resume();
 }
 
