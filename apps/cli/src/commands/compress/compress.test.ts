@@ -92,10 +92,13 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
   it.skipIf(!existsSync(MNIST))('prune --mode channels removes mnist-8 conv channels and the result still evaluates', async () => {
     const out = join(dir, 'mnist-channels.onnx');
     const doc = JSON.parse((await lepton('prune', MNIST, '-o', out, '--sparsity', '0.25', '--mode', 'channels', '--json')).join('\n'));
-    // Convolution28 (8 filters) feeds Convolution110 through Add, Relu and MaxPool; Convolution110 reaches the
-    // classifier through a Reshape, so only the first pair is safe to cut.
-    expect(doc.report.channels.map((c: { channelsBefore: number; channelsAfter: number; between: string[] }) => [c.channelsBefore, c.channelsAfter, c.between])).toEqual([[8, 6, ['Add', 'Relu', 'MaxPool']]]);
-    expect(doc.report.notes.some((n: string) => /Reshape, which mixes or reshapes channels/.test(n))).toBe(true);
+    // Convolution28 (8 filters) feeds Convolution110 through Add, Relu and MaxPool; Convolution110 (16) reaches the
+    // classifier MatMul through a Reshape to [1, 256] (16 channels x 4 x 4), whose shape constant is rewritten.
+    expect(doc.report.channels.map((c: { channelsBefore: number; channelsAfter: number; between: string[] }) => [c.channelsBefore, c.channelsAfter, c.between])).toEqual([
+      [8, 6, ['Add', 'Relu', 'MaxPool']],
+      [16, 12, ['Add', 'Relu', 'MaxPool', 'Reshape']],
+    ]);
+    expect(doc.report.channels[1].rewritten).toContain('Times212_reshape0 shape "Pooling160_Output_0_reshape0_shape" [1, 256] -> [1, 192]');
     expect(doc.bytesAfter).toBeLessThan(doc.bytesBefore);
     const report = JSON.parse((await lepton('eval', MNIST, out, '--data', 'mnist:20', '--json')).join('\n'));
     expect(report.samples).toBe(200);
