@@ -1,9 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALSA_NOISE, ALSA_SPEECH, speechFixture } from '@lepton/test-fixtures';
+import { ALSA_NOISE, ALSA_SPEECH, cutWav, speechFixture } from '@lepton/test-fixtures';
 import { runVad } from '../src/commands/vad';
 import { lepton, spawnAgent, spawnServer, type Proc } from './processes';
 
@@ -28,6 +28,7 @@ interface VadJson {
   segments: { start: number; end: number; probability: number }[];
   chunks: number;
   answeredBy: string;
+  warnings?: { code: string; message: string; details: { declaredBytes: number; readBytes: number } }[];
 }
 
 async function vadJson(file: string, ...args: string[]): Promise<VadJson> {
@@ -112,6 +113,41 @@ describe('runVad per-chunk probabilities', () => {
     expect(l.segments).toEqual(s.segments);
     // Without the flag nothing extra is sent or returned.
     expect((await runVad(file, { ...base, probabilities: false, on: 'local' })).probabilities).toBeUndefined();
+  });
+});
+
+describe('lepton vad on a cut file (data chunk larger than the file)', () => {
+  // 2 s of the 16 kHz 16-bit quick fixture, its header still declaring the whole file.
+  const cut = cutWav(new Uint8Array(readFileSync(quick.path)), 64000);
+  const cutPath = join(tmp, 'cut.wav');
+  const warning = {
+    code: 'WAV_TRUNCATED',
+    message: `WAV data chunk declares ${cut.declaredBytes} bytes, the file holds 64000; read 64000 (the file looks cut short)`,
+    details: { declaredBytes: cut.declaredBytes, readBytes: 64000 },
+  };
+  beforeAll(() => writeFileSync(cutPath, cut.bytes));
+
+  it('answers what the file holds and says it is cut, in --json on every platform and in the text output', async () => {
+    const onLocal = await vadJson(cutPath, '--on', 'local');
+    expect(Object.keys(onLocal)).toEqual(['segments', 'chunks', 'answeredBy', 'warnings']);
+    expect(onLocal.warnings).toEqual([warning]);
+    expect(onLocal.segments.length).toBe(1);
+    expect(onLocal.chunks).toBe(63); // 32,000 samples: 62 chunks of 512 and a partial one
+    for (const [on, flag, url] of [['server', '--server', server!.url], ['edge', '--edge', agent!.url]] as const) {
+      const out = await vadJson(cutPath, '--on', on, flag, url);
+      expect(out).toEqual({ ...onLocal, answeredBy: on });
+    }
+    const text = await lepton(['vad', cutPath, '--on', 'local']);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines.at(-2)).toMatch(/ in 2\.00 s of audio \(63 chunks\), answered by local$/);
+    expect(lines.at(-1)).toBe(`warning WAV_TRUNCATED: ${warning.message}`);
+  });
+
+  it('says nothing of the kind for the complete file', async () => {
+    const res = await lepton(['vad', quick.path, '--on', 'local']);
+    expect(res.stdout).not.toContain('warning');
+    expect((await runVad(quick.path, { on: 'local', server: server!.url, edge: agent!.url, model: 'silero-vad-v5', options: {} })).warnings).toBeUndefined();
   });
 });
 

@@ -168,6 +168,7 @@ async function runVad(m: LocalModel, req: VadDetectCall, wav: Uint8Array | Async
     sampleRate: run.sampleRate,
     source: { sampleRate: run.source.sampleRate, channels: run.source.channels, encoding: run.source.encoding },
     ...(req.includeProbabilities ? { probabilities: Array.from(run.probabilities) } : {}),
+    ...(run.warnings ? { warnings: run.warnings } : {}),
     answeredBy: 'edge',
     artifact: artifactOf(m),
     timings: { totalMs: performance.now() - started, inferenceMs: run.inferenceMs },

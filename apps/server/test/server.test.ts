@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelPath, ortNode, postWavStream } from '@lepton/node-platform';
-import { speechFixture } from '@lepton/test-fixtures';
+import { cutWav, speechFixture } from '@lepton/test-fixtures';
 import type { WireTensor } from '@lepton/contracts';
 import type { StartedServer } from '../src';
 import { pcmWav, startTestServer, tempDataDir, trpcClient, trpcFailure } from './helpers';
@@ -177,6 +177,42 @@ describe('vad.detect and the streaming route', () => {
     const unknown = await postWavStream(server.url, good, { model: 'nope' }).catch((e: unknown) => e);
     expect(unknown).toMatchObject({ code: 'MODEL_NOT_FOUND' });
     expect((await postWavStream(server.url, good)).segments.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers a cut file (data chunk larger than the file) as read, with a WAV_TRUNCATED warning on both surfaces', async () => {
+    const good = new Uint8Array(readFileSync(speechFixture('quick').path));
+    const complete = await client.vad.detect.mutate({ wav: b64(good), includeProbabilities: true });
+    expect('warnings' in complete).toBe(false);
+    expect('warnings' in (await postWavStream(server.url, good))).toBe(false);
+    // 2 s of 16 kHz 16-bit audio: the sentence starts at 1.0 s.
+    const cut = cutWav(good, 2 * 16000 * 2);
+    const warnings = [
+      {
+        code: 'WAV_TRUNCATED',
+        message: `WAV data chunk declares ${cut.declaredBytes} bytes, the file holds 64000; read 64000 (the file looks cut short)`,
+        details: { declaredBytes: cut.declaredBytes, readBytes: 64000 },
+      },
+    ];
+    const inline = await client.vad.detect.mutate({ wav: b64(cut.bytes), includeProbabilities: true });
+    expect(inline.warnings).toEqual(warnings);
+    expect(inline.durationSec).toBe(2);
+    expect(inline.probabilities!.slice(0, 62)).toEqual(complete.probabilities!.slice(0, 62));
+    // Streamed without a length, in small pieces: the server learns the file is cut when the body ends, and says
+    // so in the answer it sends then.
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      for (let o = 0; o < cut.bytes.length; o += 4096) {
+        await new Promise((r) => setImmediate(r));
+        yield cut.bytes.subarray(o, o + 4096);
+      }
+    }
+    const streamed = await postWavStream(server.url, pieces(), { includeProbabilities: true });
+    expect(streamed.warnings).toEqual(warnings);
+    expect(streamed.segments).toEqual(inline.segments);
+    expect(streamed.probabilities).toEqual(inline.probabilities);
+    // On the wire, as the route sends it.
+    const res = await fetch(`${server.url}/api/v1/vad/detect`, { method: 'POST', headers: { 'content-type': 'audio/wav' }, body: new Uint8Array(cut.bytes) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { warnings: unknown }).warnings).toEqual(warnings);
   });
 });
 

@@ -1,4 +1,4 @@
-import { encodeBase64, type ModelRecord, type SpeechSegment, type VadOptions } from '@lepton/contracts';
+import { encodeBase64, type ModelRecord, type SpeechSegment, type VadOptions, type VadWarning } from '@lepton/contracts';
 import type { LeptonClient } from './api-client';
 import { detectInBrowser } from './browser-vad';
 import { compareProbabilities, msPerChunk } from './compare';
@@ -16,6 +16,8 @@ export interface PlatformResult {
   msPerChunk: number | null;
   /** Browser: detectSpeech wall time in the page. Server: the round trip seen from the page. */
   totalMs: number;
+  /** What the platform said about the input (a cut file), shown above its segments; absent when nothing. */
+  warnings?: VadWarning[];
 }
 
 export interface RunResult {
@@ -55,6 +57,7 @@ export async function runComparison(
       ms: run.inferenceMs,
       msPerChunk: msPerChunk(run.inferenceMs, run.chunks),
       totalMs: run.totalMs,
+      ...(run.warnings ? { warnings: run.warnings } : {}),
     };
   } catch (err) {
     errors.push(describeError(err, 'browser'));
@@ -76,6 +79,7 @@ export async function runComparison(
       ms: res.timings.inferenceMs,
       msPerChunk: msPerChunk(res.timings.inferenceMs, res.chunks),
       totalMs: roundTrip,
+      ...(res.warnings ? { warnings: res.warnings } : {}),
     };
   } catch (err) {
     errors.push(describeError(err, 'server'));
@@ -132,6 +136,8 @@ function renderPanel(panel: HTMLElement, title: string, r: PlatformResult | null
       'latency',
     ),
   );
+  // Next to the segments: a cut file's segments cover only what it held.
+  for (const w of r.warnings ?? []) panel.append(paragraph(`Warning ${w.code}: ${w.message}`, 'warning'));
   if (r.segments.length === 0) {
     panel.append(paragraph('No speech detected.', 'segments-empty'));
     return;

@@ -1,10 +1,10 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 // The test runs in Node and drives the browser; real audio comes from the shared test fixtures.
-import { ALSA_NOISE, speechFixture } from '@lepton/test-fixtures';
+import { ALSA_NOISE, cutWav, speechFixture } from '@lepton/test-fixtures';
 import type { RunResult } from '../src/vad-view';
 import { buildWebApp, launchChromium, startServer, tearDown, type RunningServer } from './harness';
 
@@ -133,6 +133,35 @@ describe('web app in Chromium', () => {
     expect(good.result.browser!.segments.length).toBeGreaterThan(0);
     expect(good.result.maxAbsDiff).toBeLessThanOrEqual(1e-5);
     logLatency('later', good.result);
+  });
+
+  it('shows a cut file\'s WAV_TRUNCATED warning next to the segments of both platforms; none for a complete file', async () => {
+    // 2 s of the 16 kHz 16-bit quick fixture, its header still declaring the whole file.
+    const cut = cutWav(new Uint8Array(readFileSync(speechFixture('quick').path)), 64000);
+    const path = join(tmpdir(), 'lepton-web-cut.wav');
+    writeFileSync(path, cut.bytes);
+    const { state, result, error } = await upload(path);
+    rmSync(path, { force: true });
+    expect(error, pageErrors.join('\n')).toBe('');
+    expect(state).toBe('done');
+    const message = `WAV data chunk declares ${cut.declaredBytes} bytes, the file holds 64000; read 64000 (the file looks cut short)`;
+    const warnings = [{ code: 'WAV_TRUNCATED', message, details: { declaredBytes: cut.declaredBytes, readBytes: 64000 } }];
+    expect(result.browser!.warnings).toEqual(warnings);
+    expect(result.server!.warnings).toEqual(warnings);
+    expect(result.browser!.durationSec).toBe(2);
+    expect(result.maxAbsDiff).toBeLessThanOrEqual(1e-5);
+    for (const panel of ['#browser-panel', '#server-panel']) {
+      expect(await page.locator(`${panel} .warning`).allTextContents()).toEqual([`Warning WAV_TRUNCATED: ${message}`]);
+      // Shown before the segments table it qualifies.
+      expect(await page.locator(`${panel} .warning + table.segments`).count()).toBe(1);
+    }
+    await page.screenshot({ path: '/tmp/lepton-web-cut.png', fullPage: true });
+
+    const good = await upload(speechFixture('quick').path);
+    expect(good.state).toBe('done');
+    expect('warnings' in good.result.browser!).toBe(false);
+    expect('warnings' in good.result.server!).toBe(false);
+    expect(await page.locator('.panel .warning').count()).toBe(0);
   });
 
   it('records from the microphone, encodes a WAV in the page and analyses it on both platforms', async () => {

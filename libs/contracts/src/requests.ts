@@ -69,6 +69,18 @@ export const SpeechSegmentSchema = z.object({
 });
 export type SpeechSegment = z.infer<typeof SpeechSegmentSchema>;
 
+/**
+ * Something about the input the answer still stands on but the caller should know, in the error body's shape
+ * (code, message, details). WAV_TRUNCATED: the data chunk declares more bytes than the file holds (a cut file);
+ * it is read to its end, so the segments cover `readBytes` of audio, not the declared length.
+ */
+export const VadWarningSchema = z.object({
+  code: z.literal('WAV_TRUNCATED'),
+  message: z.string(),
+  details: z.object({ declaredBytes: z.number().int().nonnegative(), readBytes: z.number().int().nonnegative() }),
+});
+export type VadWarning = z.infer<typeof VadWarningSchema>;
+
 export const VadResultSchema = z.object({
   model: z.string(),
   version: z.string(),
@@ -79,6 +91,8 @@ export const VadResultSchema = z.object({
   sampleRate: z.number().int(),
   source: z.object({ sampleRate: z.number().int(), channels: z.number().int(), encoding: z.string() }),
   probabilities: z.array(z.number()).optional(),
+  /** Present only when there is something to say (absent for a complete file). */
+  warnings: z.array(VadWarningSchema).min(1).optional(),
   answeredBy: AnsweredBySchema,
   artifact: AnsweredArtifactSchema.optional(),
   timings: TimingsSchema,

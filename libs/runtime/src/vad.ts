@@ -1,5 +1,5 @@
-import { Framer, LeptonError, Resampler, WavDecoder, type WavFormat } from '@lepton/tensor-core';
-import { VadOptionsSchema, type SpeechSegment, type VadOptions } from '@lepton/contracts';
+import { Framer, LeptonError, Resampler, WavDecoder, type WavFormat, type WavTruncation } from '@lepton/tensor-core';
+import { VadOptionsSchema, type SpeechSegment, type VadOptions, type VadWarning } from '@lepton/contracts';
 import type { Predictor, PredictorStream } from './predictor';
 import { vadPipeline, type VadPipeline } from './vad-pipeline';
 import { vadSegments } from './segments';
@@ -13,6 +13,8 @@ export interface VadRun {
   durationSec: number;
   source: WavFormat;
   inferenceMs: number;
+  /** What the caller should know about the input (a cut file); absent when there is nothing to say. */
+  warnings?: VadWarning[];
 }
 
 export type ByteSource = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -83,7 +85,10 @@ export async function detectSpeech(
 
   const probabilities = run.probabilities();
   const timing = { sampleRate: pipeline.rate, chunkSize: pipeline.frameSize, totalSamples: produced };
+  // Known only once the bytes end (a stream cannot tell a cut file from a long one before that).
+  const truncated = decoder.truncated;
   return {
+    ...(truncated ? { warnings: [wavTruncatedWarning(truncated)] } : {}),
     segments: vadSegments(probabilities, params, timing),
     probabilities,
     chunks: probabilities.length,
@@ -91,6 +96,15 @@ export async function detectSpeech(
     durationSec: produced / pipeline.rate,
     source: decoder.format!,
     inferenceMs: run.inferenceMs,
+  };
+}
+
+/** The warning for a data chunk that declared more bytes than the file held: accepted, but said. */
+export function wavTruncatedWarning(t: WavTruncation): VadWarning {
+  return {
+    code: 'WAV_TRUNCATED',
+    message: `WAV data chunk declares ${t.declaredBytes} bytes, the file holds ${t.readBytes}; read ${t.readBytes} (the file looks cut short)`,
+    details: { declaredBytes: t.declaredBytes, readBytes: t.readBytes },
   };
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { LeptonError } from '@lepton/tensor-core';
 import { SILERO_VAD_V5_MANIFEST, createPredictor, detectSpeech, type Predictor, type VadRun } from '../src';
 import { ort, sileroBytes } from './support/model';
-import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, speechFixture, type FixtureFormat } from '@lepton/test-fixtures';
+import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, cutWav, speechFixture, type FixtureFormat } from '@lepton/test-fixtures';
 
 // Acceptance tests on real audio with the real model (onnxruntime-node 1.30, Silero VAD v5 from vad-web 0.0.31).
 // Expected speech bounds come from the fixtures: espeak-ng speech starts at exactly 1.0 s and ends 1.0 s before
@@ -118,6 +118,34 @@ describe.runIf(audioToolsAvailable())('detectSpeech with Silero VAD v5', () => {
     expect(Buffer.from(padded.probabilities.buffer)).toEqual(Buffer.from(plain.probabilities.buffer));
     await expect(detectSpeech(predictor, bytes, { threshold: 0.3, negThreshold: 0.6 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(detectSpeech(predictor, bytes, { threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('reads a cut file (data chunk larger than the file) to its end and says so in warnings; a complete file has none', async () => {
+    const bytes = new Uint8Array(readFileSync(speechFixture('quick').path));
+    const complete = await detectSpeech(predictor, bytes);
+    expect('warnings' in complete).toBe(false);
+    // 1.5 s of the 16 kHz 16-bit file: into the sentence, which starts at 1.0 s.
+    const cut = cutWav(bytes, 1.5 * 16000 * 2);
+    const warnings = [
+      {
+        code: 'WAV_TRUNCATED',
+        message: `WAV data chunk declares ${cut.declaredBytes} bytes, the file holds 48000; read 48000 (the file looks cut short)`,
+        details: { declaredBytes: cut.declaredBytes, readBytes: 48000 },
+      },
+    ];
+    const whole = await detectSpeech(predictor, cut.bytes);
+    expect(whole.warnings).toEqual(warnings);
+    expect(whole.durationSec).toBe(1.5);
+    // The complete file's numbers for its first 1.5 s (46 whole chunks; the 47th is zero-padded here): the cut is
+    // only said, not treated differently.
+    expect(whole.chunks).toBe(47);
+    expect(Array.from(whole.probabilities.subarray(0, 46))).toEqual(Array.from(complete.probabilities.subarray(0, 46)));
+    expect(whole.segments.length).toBe(1);
+    expect(whole.segments[0]!.start).toBe(complete.segments[0]!.start);
+    // Streamed in random chunks: known once the bytes end, the same warning.
+    const streamed = await detectSpeech(predictor, slowly(randomChunks(cut.bytes, 5, 3000)));
+    expect(streamed.warnings).toEqual(warnings);
+    expect(Buffer.from(streamed.probabilities.buffer)).toEqual(Buffer.from(whole.probabilities.buffer));
   });
 
   it('rejects bad audio and over-long audio with typed errors', async () => {

@@ -1,1 +1,2 @@
 export * from './audio-fixtures';
+export * from './cut-wav';

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { LeptonError } from '@lepton/tensor-core';
-import type { AnsweredBy, SpeechSegment, VadOptions } from '@lepton/contracts';
+import type { AnsweredBy, SpeechSegment, VadOptions, VadWarning } from '@lepton/contracts';
 import { SILERO_VAD_V5_MANIFEST, createPredictor, detectSpeech } from '@lepton/runtime';
 import { BUNDLED_MODELS, bundledModelPath, ort, postWavStream, type BundledModelId } from '@lepton/node-platform';
 
@@ -25,6 +25,8 @@ export interface VadOutcome {
   durationSec: number;
   /** Per-chunk speech probabilities, when asked for. */
   probabilities?: number[];
+  /** What the platform said about the input (a cut file), when it said anything. */
+  warnings?: VadWarning[];
 }
 
 /** Manifests of the models `--on local` can run with no server (bundled in npm packages). */
@@ -37,6 +39,7 @@ export async function runVad(file: string, opts: VadCommandOptions): Promise<Vad
   const result = await postWavStream(baseUrl, file, { model: opts.model, ...opts.options, ...(opts.probabilities ? { includeProbabilities: true } : {}) });
   const out: VadOutcome = { segments: result.segments, chunks: result.chunks, answeredBy: result.answeredBy, durationSec: result.durationSec };
   if (opts.probabilities) out.probabilities = result.probabilities ?? [];
+  if (result.warnings) out.warnings = result.warnings;
   return out;
 }
 
@@ -54,6 +57,7 @@ async function runLocal(file: string, opts: VadCommandOptions): Promise<VadOutco
     const run = await detectSpeech(predictor, createReadStream(file), opts.options);
     const out: VadOutcome = { segments: run.segments, chunks: run.chunks, answeredBy: 'local', durationSec: run.durationSec };
     if (opts.probabilities) out.probabilities = Array.from(run.probabilities);
+    if (run.warnings) out.warnings = run.warnings;
     return out;
   } finally {
     await predictor.release();

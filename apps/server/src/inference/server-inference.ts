@@ -164,6 +164,7 @@ export class ServerInference implements InferenceService {
       sampleRate: run.sampleRate,
       source: { sampleRate: run.source.sampleRate, channels: run.source.channels, encoding: run.source.encoding },
       ...(req.includeProbabilities ? { probabilities: Array.from(run.probabilities) } : {}),
+      ...(run.warnings ? { warnings: run.warnings } : {}),
       answeredBy: 'server',
       timings: { totalMs: performance.now() - t0, inferenceMs: run.inferenceMs },
     };

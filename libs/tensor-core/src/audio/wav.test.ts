@@ -127,6 +127,27 @@ describe('WavDecoder structure handling', () => {
     }
   });
 
+  it('says what a cut file held: truncated only for a real data size larger than the bytes that came', () => {
+    // pcm is 6 bytes (3 frames of 16-bit mono).
+    const cut = decodeWav(makeWav({ data: pcm, dataSize: 1_000_000 }));
+    expect(cut.truncated).toEqual({ declaredBytes: 1_000_000, readBytes: 6 });
+    // The same through the streaming decoder, split anywhere: known only at end().
+    const bytes = makeWav({ data: pcm, dataSize: 8 });
+    for (let at = 1; at < bytes.length; at++) {
+      const d = new WavDecoder();
+      d.push(bytes.subarray(0, at));
+      d.push(bytes.subarray(at));
+      expect(d.truncated).toBeUndefined();
+      d.end();
+      expect(d.truncated).toEqual({ declaredBytes: 8, readBytes: 6 });
+    }
+    // "Read to the end" sizes, an exact size and a size followed by more chunks are complete files.
+    for (const dataSize of [0, 0xffffffff, 6]) expect(decodeWav(makeWav({ data: pcm, dataSize })).truncated).toBeUndefined();
+    expect('truncated' in decodeWav(makeWav({ data: pcm }))).toBe(false);
+    const trailing = concatBytes([makeWav({ data: pcm, dataSize: 4 }).subarray(0, 12 + 24 + 8 + 4), new TextEncoder().encode('LIST'), u32le(0)]);
+    expect(decodeWav(trailing).truncated).toBeUndefined();
+  });
+
   it('stops at the declared data size and ignores trailing chunks', () => {
     const wav = concatBytes([makeWav({ data: pcm, dataSize: 4 }).subarray(0, 12 + 24 + 8 + 4), new TextEncoder().encode('LIST'), u32le(0)]);
     expect(Array.from(decodeWav(wav).samples)).toEqual([0.5, -0.5]);

@@ -3,6 +3,12 @@ import { decodeFrames, parseFmtChunk, type WavFormat } from './wav-format';
 
 export type { PcmEncoding, WavFormat } from './wav-format';
 
+/** A data chunk that ended before its declared size: what it declared and what the file held. */
+export interface WavTruncation {
+  declaredBytes: number;
+  readBytes: number;
+}
+
 /** Largest fmt chunk we buffer (PCMWAVEFORMAT is 16 bytes, WAVEFORMATEXTENSIBLE 40). */
 const MAX_FMT_BYTES = 1024;
 
@@ -16,6 +22,7 @@ const ascii = (b: Uint8Array, at: number) => String.fromCharCode(b[at]!, b[at + 
  * WAVE_FORMAT_EXTENSIBLE. Chunks other than fmt/data (LIST, fact, ds64, ...) are skipped without buffering,
  * honouring the odd-size pad byte. A data size of 0 or 0xFFFFFFFF, or one larger than the bytes that arrive,
  * means "read to the end"; bytes after a complete data chunk are ignored. Channels are averaged in file order.
+ * A real size larger than the bytes that arrive (a cut file) is accepted too, and said in `truncated` after end().
  * Any split of the same bytes gives bit-identical samples.
  * Errors (LeptonError): WAV_INVALID (not RIFF/WAVE, missing fmt/data, garbage chunk ids, inconsistent fmt),
  * WAV_UNSUPPORTED (encoding, channel count, sample rate), WAV_TRUNCATED (ends inside the header or mid-frame,
@@ -24,6 +31,11 @@ const ascii = (b: Uint8Array, at: number) => String.fromCharCode(b[at]!, b[at + 
 export class WavDecoder {
   format: WavFormat | undefined;
   samplesOut = 0;
+  /**
+   * Set by end() when the data chunk declared a real size (not 0 or 0xFFFFFFFF) and the stream ended before it:
+   * the samples are those of `readBytes` bytes, not of the `declaredBytes` the header promised.
+   */
+  truncated: WavTruncation | undefined;
   private state: State = 'riff';
   /** Bytes of the structure being read (RIFF header, chunk header, fmt body); never larger than MAX_FMT_BYTES. */
   private head = new Uint8Array(12);
@@ -87,6 +99,10 @@ export class WavDecoder {
       );
     }
     if (this.samplesOut === 0) throw new LeptonError('WAV_EMPTY', 'WAV data chunk holds 0 samples; expected at least 1');
+    if (this.state === 'data' && Number.isFinite(this.dataLeft)) {
+      const declaredBytes = this.format!.dataBytes;
+      this.truncated = { declaredBytes, readBytes: declaredBytes - this.dataLeft };
+    }
     return new Float32Array(0);
   }
 
@@ -228,10 +244,10 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-/** Decode a whole WAV file to mono float32 at its own rate. */
-export function decodeWav(bytes: Uint8Array): { format: WavFormat; samples: Float32Array } {
+/** Decode a whole WAV file to mono float32 at its own rate (`truncated` as WavDecoder sets it). */
+export function decodeWav(bytes: Uint8Array): { format: WavFormat; samples: Float32Array; truncated?: WavTruncation } {
   const decoder = new WavDecoder();
   const samples = decoder.push(bytes);
   decoder.end();
-  return { format: decoder.format!, samples };
+  return { format: decoder.format!, samples, ...(decoder.truncated ? { truncated: decoder.truncated } : {}) };
 }
