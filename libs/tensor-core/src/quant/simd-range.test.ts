@@ -145,3 +145,36 @@ describe('dynamicQuantizeLinear: SIMD path and plain loops agree bit for bit', (
     expect(firstMismatch(a.y, dynamicQuantizeLinear(uniform(15, 300, -1, 1)).y)).toBe(-1);
   });
 });
+
+describe('8-bit quantize kernel: rounding by the 1.5 * 2^23 add agrees with the plain loop', () => {
+  it('on every half-integer, its float32 neighbours and the saturation bounds, for int8 and uint8 zero points', () => {
+    const word = new Uint32Array(1);
+    const f32 = new Float32Array(word.buffer);
+    const values: number[] = [];
+    for (let k = -300; k <= 300; k++) {
+      f32[0] = k + 0.5;
+      const tie = word[0]!;
+      for (const d of [-2, -1, 0, 1, 2]) {
+        word[0] = tie + d;
+        values.push(f32[0]!);
+      }
+      values.push(k, -0, NaN, Infinity, -Infinity);
+    }
+    const x = Float32Array.from(values);
+    for (const [dtype, zps] of [
+      ['int8', [-128, -1, 0, 3, 127]],
+      ['uint8', [0, 1, 128, 254, 255]],
+    ] as const) {
+      for (const zeroPoint of zps) {
+        for (const scale of [1, 0.5, 2]) {
+          setSimdEnabled(true);
+          const fast = quantizeLinear(x, [x.length], { dtype, scale, zeroPoint });
+          setSimdEnabled(false);
+          const plain = quantizeLinear(x, [x.length], { dtype, scale, zeroPoint });
+          const bad = firstMismatch(fast, plain);
+          expect(bad, `${dtype} zp ${zeroPoint} scale ${scale}: x=${x[bad]} simd=${fast[bad]} plain=${plain[bad]}`).toBe(-1);
+        }
+      }
+    }
+  });
+});
