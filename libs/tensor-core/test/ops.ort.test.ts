@@ -241,6 +241,33 @@ describe('Resize matches onnxruntime-node', () => {
   }
 });
 
+describe('Resize linear on large planes matches onnxruntime-node', () => {
+  // Planes this size go through resize's WebAssembly loop in chunks of output rows (small ones in one call).
+  for (const coord of ['half_pixel', 'align_corners', 'asymmetric', 'pytorch_half_pixel'] as CoordinateMode[]) {
+    it(coord, async () => {
+      const shape = [1, 2, 300, 260];
+      const x = randomFloats(coord.length, count(shape), -5, 5);
+      for (const size of [[611, 523], [97, 250]] as [number, number][]) {
+        const outShape = resizeShape(shape, { size });
+        const model = oneNodeModel(
+          'Resize',
+          [{ name: 'x', dtype: 'float32', shape }],
+          [{ name: 'y', dtype: 'float32', shape: outShape }],
+          { mode: 'linear', coordinate_transformation_mode: coord },
+          [
+            { name: 'roi', dtype: 'float32', shape: [0], data: new Float32Array(0) },
+            { name: 'scales', dtype: 'float32', shape: [0], data: new Float32Array(0) },
+            { name: 'sizes', dtype: 'int64', shape: [4], data: BigInt64Array.from(outShape, BigInt) },
+          ],
+        );
+        const res = await runModel(model, { x: new ort.Tensor('float32', x, shape) });
+        const got = resize(x, shape, { size, mode: 'linear', coordinateMode: coord });
+        expect(maxUlp(got, res['y']!.data as Float32Array), `${coord} [${shape}] -> [${outShape}]`).toBe(0);
+      }
+    });
+  }
+});
+
 describe('Cast (castTensor from float32) matches onnxruntime-node bit for bit', () => {
   // In-range values only: out-of-range float -> int is platform-defined in onnxruntime (see cast.ts).
   const targets: NumericDType[] = ['float16', 'bfloat16', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool'];

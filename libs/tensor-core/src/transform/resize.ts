@@ -1,4 +1,7 @@
 import { checkLength, checkShape, invalid, outputBuffer } from '../quant/validate';
+import { resizeLinearWasm, type LinearAxis } from './resize-wasm';
+
+export { resizeWasmAvailable, setResizeWasmEnabled } from './resize-wasm';
 
 export type ResizeMode = 'nearest' | 'linear';
 export type CoordinateMode = 'half_pixel' | 'align_corners' | 'asymmetric' | 'pytorch_half_pixel';
@@ -118,6 +121,7 @@ export function resize(x: Float32Array, shape: readonly number[], options: Resiz
   }
   const yAxis = linearAxis(coord, oh, h, sh);
   const xAxis = linearAxis(coord, ow, w, sw);
+  if (count >= WASM_MIN && resizeLinearWasm(x, planes, h, w, yAxis, xAxis, dst)) return dst;
   let o = 0;
   for (let p = 0; p < planes; p++) {
     const base = p * h * w;
@@ -143,8 +147,25 @@ export function resize(x: Float32Array, shape: readonly number[], options: Resiz
   return dst;
 }
 
+/** Output elements from which the WebAssembly loop beats the plain one (its copies and call cost less). */
+const WASM_MIN = 24;
+
+/** The last few axes computed (most recent first): repeated calls with the same shapes allocate nothing. */
+const axisCache: { coord: CoordinateMode; outLen: number; inLen: number; scale: number; axis: LinearAxis }[] = [];
+const AXIS_CACHE = 4;
+
 /** Per output index: the two neighbours and their distances (float32), as onnxruntime precomputes them. */
-function linearAxis(coord: CoordinateMode, outLen: number, inLen: number, scale: number) {
+function linearAxis(coord: CoordinateMode, outLen: number, inLen: number, scale: number): LinearAxis {
+  for (let c = 0; c < axisCache.length; c++) {
+    const e = axisCache[c]!;
+    if (e.outLen === outLen && e.inLen === inLen && e.scale === scale && e.coord === coord) {
+      if (c > 0) {
+        axisCache.splice(c, 1);
+        axisCache.unshift(e);
+      }
+      return e.axis;
+    }
+  }
   const i1 = new Int32Array(outLen);
   const i2 = new Int32Array(outLen);
   const d1 = new Float32Array(outLen);
@@ -159,5 +180,8 @@ function linearAxis(coord: CoordinateMode, outLen: number, inLen: number, scale:
     d1[k] = a === b ? 0.5 : Math.abs(v - a);
     d2[k] = a === b ? 0.5 : Math.abs(v - b);
   }
-  return { i1, i2, d1, d2 };
+  const axis = { i1, i2, d1, d2 };
+  axisCache.unshift({ coord, outLen, inLen, scale, axis });
+  if (axisCache.length > AXIS_CACHE) axisCache.pop();
+  return axis;
 }

@@ -34,6 +34,8 @@ import {
   nhwcToNchw,
   quantizeLinear,
   resize,
+  resizeWasmAvailable,
+  setResizeWasmEnabled,
   sigmoid,
   simdAvailable,
   softmax,
@@ -138,6 +140,26 @@ export function runKernels(): Record<string, Uint8Array> {
     image: bytes(imageToTensor(pixels, { width: 32, height: 24, format: 'rgba', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] })),
     resizeLinear: bytes(resize(finite, [1, 4, 32, 32], { size: [45, 17], mode: 'linear', coordinateMode: 'half_pixel' })),
     resizeNearest: bytes(resize(finite, [1, 4, 32, 32], { size: [45, 17], mode: 'nearest', coordinateMode: 'align_corners' })),
+    // 1 when the WebAssembly linear resize loop ran (the resizeLinear* cases above and below use it).
+    resizeWasm: Uint8Array.of(resizeWasmAvailable() ? 1 : 0),
+    resizeLinearDown: bytes(resize(finite, [1, 4, 32, 32], { size: [7, 5], mode: 'linear', coordinateMode: 'pytorch_half_pixel' })),
+    // Planes too large for one call: chunks of output rows with only the input rows they read.
+    resizeLinearChunked: bytes(
+      resize(floats(3, 2 * 200 * 190, -20, 20).map((v) => (Number.isFinite(v) ? v : 0)), [1, 2, 200, 190], {
+        size: [301, 250],
+        mode: 'linear',
+        coordinateMode: 'align_corners',
+      }),
+    ),
+    // The plain loop (the WebAssembly one's reference) on the resizeLinear case: the same bytes on both engines.
+    resizeLinearPlain: (() => {
+      const was = setResizeWasmEnabled(false);
+      try {
+        return bytes(resize(finite, [1, 4, 32, 32], { size: [45, 17], mode: 'linear', coordinateMode: 'half_pixel' }));
+      } finally {
+        setResizeWasmEnabled(was);
+      }
+    })(),
     softmax: bytes(softmax(finite, [32, 128])),
     logSoftmax: bytes(logSoftmax(finite, [32, 128])),
     sigmoid: bytes(sigmoid(finite)),
