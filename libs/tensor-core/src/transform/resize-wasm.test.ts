@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomFloats, rng } from '../../test/support/random';
 import { resize, resizeWasmAvailable, setResizeWasmEnabled, type CoordinateMode, type ResizeOptions } from './resize';
+import { useResizeWasmSimd } from './resize-wasm';
 
 // The WebAssembly linear loop against the plain one (the reference, itself checked against onnxruntime in
-// test/ops.ort.test.ts): every output bit must agree, NaN included as NaN.
+// test/ops.ort.test.ts): every output bit must agree, NaN included as NaN. Each case runs with the SIMD body and
+// again with the scalar one (the fallback for engines without WebAssembly SIMD).
 
 afterEach(() => {
   setResizeWasmEnabled(true);
+  useResizeWasmSimd(true);
 });
 
 const COORDS: CoordinateMode[] = ['half_pixel', 'align_corners', 'asymmetric', 'pytorch_half_pixel'];
@@ -29,11 +32,15 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
 }
 
 function expectSame(x: Float32Array, shape: number[], options: ResizeOptions): void {
-  const [fast, plain] = bothWays(x, shape, { ...options, mode: 'linear' });
-  const what = `[${shape}] -> ${JSON.stringify(options)}`;
-  expect(fast.length, what).toBe(plain.length);
-  const i = firstDiff(fast, plain);
-  expect(i === -1 ? 'same' : `output ${i}: wasm ${fast[i]} vs plain ${plain[i]}`, what).toBe('same');
+  for (const simd of [true, false]) {
+    expect(useResizeWasmSimd(simd)).toBe(simd);
+    const [fast, plain] = bothWays(x, shape, { ...options, mode: 'linear' });
+    const what = `${simd ? 'SIMD' : 'scalar'} [${shape}] -> ${JSON.stringify(options)}`;
+    expect(fast.length, what).toBe(plain.length);
+    const i = firstDiff(fast, plain);
+    expect(i === -1 ? 'same' : `output ${i}: wasm ${fast[i]} vs plain ${plain[i]}`, what).toBe('same');
+  }
+  useResizeWasmSimd(true);
 }
 
 describe('WebAssembly linear resize vs the plain loop', () => {

@@ -42,6 +42,7 @@ import {
   topK,
   transpose,
 } from '../../src';
+import { useResizeWasmSimd } from '../../src/transform/resize-wasm';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -140,8 +141,8 @@ export function runKernels(): Record<string, Uint8Array> {
     image: bytes(imageToTensor(pixels, { width: 32, height: 24, format: 'rgba', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] })),
     resizeLinear: bytes(resize(finite, [1, 4, 32, 32], { size: [45, 17], mode: 'linear', coordinateMode: 'half_pixel' })),
     resizeNearest: bytes(resize(finite, [1, 4, 32, 32], { size: [45, 17], mode: 'nearest', coordinateMode: 'align_corners' })),
-    // 1 when the WebAssembly linear resize loop ran (the resizeLinear* cases above and below use it).
-    resizeWasm: Uint8Array.of(resizeWasmAvailable() ? 1 : 0),
+    // [1, 1] when the WebAssembly linear resize loop ran with its SIMD body (the resizeLinear* cases use it).
+    resizeWasm: Uint8Array.of(resizeWasmAvailable() ? 1 : 0, useResizeWasmSimd(true) ? 1 : 0),
     resizeLinearDown: bytes(resize(finite, [1, 4, 32, 32], { size: [7, 5], mode: 'linear', coordinateMode: 'pytorch_half_pixel' })),
     // Planes too large for one call: chunks of output rows with only the input rows they read.
     resizeLinearChunked: bytes(
@@ -151,6 +152,15 @@ export function runKernels(): Record<string, Uint8Array> {
         coordinateMode: 'align_corners',
       }),
     ),
+    // The scalar WebAssembly body (for engines without SIMD) on the resizeLinear case.
+    resizeLinearScalar: (() => {
+      useResizeWasmSimd(false);
+      try {
+        return bytes(resize(finite, [1, 4, 32, 32], { size: [45, 17], mode: 'linear', coordinateMode: 'half_pixel' }));
+      } finally {
+        useResizeWasmSimd(true);
+      }
+    })(),
     // The plain loop (the WebAssembly one's reference) on the resizeLinear case: the same bytes on both engines.
     resizeLinearPlain: (() => {
       const was = setResizeWasmEnabled(false);
