@@ -395,7 +395,7 @@ const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v
 const md = [
   `# tensor-core vs onnxruntime-node ${ort.env.versions.node ?? ''}`.trim(),
   '',
-  `Node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), ORT default session options.`,
+  `Node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), ORT default session options, ${TARGET_MS} ms per kernel and size (--ms), ${ROUNDS} interleaved rounds, medians.`,
   'Throughput in million elements per second; ratio = ours / ORT (higher is better for us).',
   '',
   '| kernel | elements | ours (Melem/s) | ORT (Melem/s) | ratio | target |',
