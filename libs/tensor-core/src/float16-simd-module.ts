@@ -17,16 +17,14 @@
 // float32 -> bfloat16 rounds the words at bit 16 with an integer add (ties to even) and keeps the high halves;
 // only a turn holding a NaN redoes its lanes to give 0x7fc0 / 0xffc0. bfloat16 -> float32 is a widen and a shift.
 
+import { SECTION, funcBody, get, leb, name, set, simd, sleb, tee, wasmModule } from './wasm/assembler';
+
 /** Elements per call: 256 KiB of float32 in and up to 256 KiB out, small enough to stay in L2 between copies. */
 export const F16_CHUNK = 65536;
 /** Byte offset of the output region. */
 export const F16_OUT = F16_CHUNK * 4;
 const PAGES = (F16_CHUNK * 8) / 65536;
 
-const simd = (op: number) => (op < 0x80 ? [0xfd, op] : [0xfd, (op & 0x7f) | 0x80, op >> 7]);
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const tee = (i: number) => [0x22, i];
 // Constants live in v128 locals set once before the loop: V8 builds a v128.const from immediates in several
 // instructions, a local read is a register (or one stack load).
 let consts: number[] = [];
@@ -144,7 +142,7 @@ function body(step: () => number[], srcStep: number, dstStep: number): number[] 
     ...get(2), ...i32(8), 0x6b, ...set(2),
     0x0c, 0, 0x0b, 0x0b, 0x0b, // br loop; end loop; end block; end function
   ];
-  return [...leb(code.length), ...code];
+  return funcBody(code);
 }
 
 /** The module's bytes: exports mem, f32f16, f16f32, f32bf16, bf16f32. */
@@ -181,35 +179,11 @@ export function float16Module(): Uint8Array {
     body(narrowBf16, 32, 16),
     body(() => widen(true), 16, 32),
   ];
-  const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]),
-    ...section(3, [4, 0, 0, 0, 0]),
-    ...section(5, [1, 0, PAGES]),
-    ...section(7, [5, ...name('mem'), 2, 0, ...['f32f16', 'f16f32', 'f32bf16', 'bf16f32'].flatMap((f, i) => [...name(f), 0, i])]),
-    ...section(10, [4, ...bodies.flat()]),
+  return wasmModule([
+    [SECTION.type, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]],
+    [SECTION.function, [4, 0, 0, 0, 0]],
+    [SECTION.memory, [1, 0, PAGES]],
+    [SECTION.export, [5, ...name('mem'), 2, 0, ...['f32f16', 'f16f32', 'f32bf16', 'bf16f32'].flatMap((f, i) => [...name(f), 0, i])]],
+    [SECTION.code, [4, ...bodies.flat()]],
   ]);
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
 }

@@ -4,12 +4,10 @@
 // alike; where WebAssembly SIMD is missing, callers use the plain loops. Data crosses in chunks: copy in,
 // convert, copy out (a module cannot read a JS buffer), each chunk small enough to stay in cache.
 import { F16_CHUNK, F16_OUT, float16Module } from './float16-simd-module';
+import { instantiateWasm, type WasmMemory } from './wasm/assembler';
 
 export { F16_CHUNK };
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
 type Kernel3 = (src: number, dst: number, n: number) => void;
 interface WasmExports {
   mem: WasmMemory;
@@ -18,11 +16,6 @@ interface WasmExports {
   f32bf16: Kernel3;
   bf16f32: Kernel3;
 }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 interface Kernel {
   exports: WasmExports;
   f32: Float32Array;
@@ -36,23 +29,17 @@ let enabled = true;
 
 function load16(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  try {
-    const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!wa) return (kernel = null);
-    const exports = new wa.Instance(new wa.Module(float16Module()), {}).exports as WasmExports;
-    const buf = exports.mem.buffer;
-    kernel = {
-      exports,
-      f32: new Float32Array(buf, 0, F16_CHUNK),
-      u16In: new Uint16Array(buf, 0, F16_CHUNK),
-      f32Out: new Float32Array(buf, F16_OUT, F16_CHUNK),
-      u16Out: new Uint16Array(buf, F16_OUT, F16_CHUNK),
-    };
-  } catch {
-    // No WebAssembly SIMD here (old engine, or compilation disabled): the plain loops are used.
-    kernel = null;
-  }
-  return kernel;
+  // Null where there is no WebAssembly SIMD (old engine, or compilation disabled): the plain loops are used.
+  const exports = instantiateWasm<WasmExports>(float16Module());
+  if (!exports) return (kernel = null);
+  const buf = exports.mem.buffer;
+  return (kernel = {
+    exports,
+    f32: new Float32Array(buf, 0, F16_CHUNK),
+    u16In: new Uint16Array(buf, 0, F16_CHUNK),
+    f32Out: new Float32Array(buf, F16_OUT, F16_CHUNK),
+    u16Out: new Uint16Array(buf, F16_OUT, F16_CHUNK),
+  });
 }
 
 /** Turn the float16 SIMD path on or off (tests compare it with the plain loops); returns the previous setting. */

@@ -16,18 +16,13 @@
 // skips them), loaded from and stored back to ACC so the range carries across chunks. The accumulators start at
 // 0, which is the ONNX widening of the range to include 0; the same fact lets a short chunk be padded with zeros.
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
+import { SECTION, funcBody, get, instantiateWasm, leb, name, set, simd, sleb, tee, wasmModule, type WasmMemory } from '../wasm/assembler';
+
 interface WasmExports {
   mem: WasmMemory;
   qs8: (src: number, dst: number, n: number, scale: number, lo: number, hi: number, zp: number) => void;
   qu8: (src: number, dst: number, n: number, scale: number, lo: number, hi: number, zp: number) => void;
   mm: (src: number, n: number) => void;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
 }
 
 /** Elements per call: the input chunk (256 KiB) and output chunk (64 KiB) fill the module's 5 pages. */
@@ -37,9 +32,6 @@ const OUT = SIMD_CHUNK * 4;
 const ACC = OUT;
 
 function module(): Uint8Array {
-  const simd = (op: number) => (op < 0x80 ? [0xfd, op] : [0xfd, (op & 0x7f) | 0x80, op >> 7]);
-  const get = (i: number) => [0x20, i];
-  const set = (i: number) => [0x21, i];
   // One 4-lane group at byte offset `off` of the source pointer (local 0), left as 4 x i32 quantized values.
   const lanes = (off: number) => [
     ...get(9), ...get(8), ...get(0), ...simd(0x00), 0, off, ...get(7), ...simd(0xe7), ...simd(0xeb), ...simd(0xea),
@@ -64,10 +56,9 @@ function module(): Uint8Array {
       ...get(2), 0x41, 16, 0x6b, ...set(2), // n -= 16
       0x0c, 0, 0x0b, 0x0b, 0x0b, // br loop; end loop; end block; end function
     ];
-    return [...leb(code.length), ...code];
+    return funcBody(code);
   };
   // mm(src, n): params 0 (src), 1 (n); locals 2-5 min accumulators, 6-9 max accumulators, 10 the loaded lanes.
-  const tee = (i: number) => [0x22, i];
   const range = () => {
     const turn: number[] = [];
     for (let j = 0; j < 4; j++) {
@@ -88,40 +79,16 @@ function module(): Uint8Array {
       0x41, 0, ...get(6), ...get(7), ...simd(0xeb), ...get(8), ...get(9), ...simd(0xeb), ...simd(0xeb), ...simd(0x0b), 0, ...leb(ACC + 16),
       0x0b, // end function
     ];
-    return [...leb(code.length), ...code];
+    return funcBody(code);
   };
-  const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
   const bodies = [body(0x65), body(0x66), range()];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7d, 0x7d, 0x7d, 0x7f, 0, 0x60, 2, 0x7f, 0x7f, 0]),
-    ...section(3, [3, 0, 0, 1]),
-    ...section(5, [1, 0, 5]),
-    ...section(7, [4, ...name('mem'), 2, 0, ...name('qs8'), 0, 0, ...name('qu8'), 0, 1, ...name('mm'), 0, 2]),
-    ...section(10, [3, ...bodies[0]!, ...bodies[1]!, ...bodies[2]!]),
+  return wasmModule([
+    [SECTION.type, [2, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7d, 0x7d, 0x7d, 0x7f, 0, 0x60, 2, 0x7f, 0x7f, 0]],
+    [SECTION.function, [3, 0, 0, 1]],
+    [SECTION.memory, [1, 0, 5]],
+    [SECTION.export, [4, ...name('mem'), 2, 0, ...name('qs8'), 0, 0, ...name('qu8'), 0, 1, ...name('mm'), 0, 2]],
+    [SECTION.code, [3, ...bodies[0]!, ...bodies[1]!, ...bodies[2]!]],
   ]);
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
-    out.push(b | 0x80);
-  }
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
 }
 
 interface Kernel {
@@ -137,23 +104,17 @@ let enabled = true;
 
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  try {
-    const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!wa) return (kernel = null);
-    const exports = new wa.Instance(new wa.Module(module()), {}).exports as WasmExports;
-    const buf = exports.mem.buffer;
-    kernel = {
-      exports,
-      f32: new Float32Array(buf, 0, SIMD_CHUNK),
-      i8: new Int8Array(buf, OUT, SIMD_CHUNK),
-      u8: new Uint8Array(buf, OUT, SIMD_CHUNK),
-      acc: new Float32Array(buf, ACC, 8),
-    };
-  } catch {
-    // No WebAssembly SIMD here (old engine, or compilation disabled): the plain loop is used.
-    kernel = null;
-  }
-  return kernel;
+  // Null where there is no WebAssembly SIMD (old engine, or compilation disabled): the plain loop is used.
+  const exports = instantiateWasm<WasmExports>(module());
+  if (!exports) return (kernel = null);
+  const buf = exports.mem.buffer;
+  return (kernel = {
+    exports,
+    f32: new Float32Array(buf, 0, SIMD_CHUNK),
+    i8: new Int8Array(buf, OUT, SIMD_CHUNK),
+    u8: new Uint8Array(buf, OUT, SIMD_CHUNK),
+    acc: new Float32Array(buf, ACC, 8),
+  });
 }
 
 /** Turn the SIMD path on or off (tests compare it with the plain loop); returns the previous setting. */

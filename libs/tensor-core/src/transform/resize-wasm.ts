@@ -17,19 +17,12 @@
 // rows they read (the neighbour indices never decrease along an axis), so memory stays near a megabyte whatever
 // the image size.
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+import { SECTION, funcBody, get, instantiateWasm, name, set, simd, tee, wasmModule, type WasmMemory } from '../wasm/assembler';
+
 interface WasmExports {
   mem: WasmMemory;
   lin: (src: number, dst: number, planes: number, planeBytes: number, yt: number, ytEnd: number, xt: number, xtEnd: number, rowBytes: number) => void;
 }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 /** An axis's per-output-index neighbours and distances (float32), as resize.ts computes them. */
 export interface LinearAxis {
   i1: Int32Array;
@@ -41,12 +34,8 @@ export interface LinearAxis {
 /** Output elements per chunk (256 KiB); a plane group at most this large (input included) goes in one call. */
 const CHUNK = 65536;
 
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const tee = (i: number) => [0x22, i];
 const i32load = (off: number) => [0x28, 2, off];
 const f32load = (off: number) => [0x2a, 2, off];
-const simd = (op: number) => (op < 0x80 ? [0xfd, op] : [0xfd, (op & 0x7f) | 0x80, op >> 7]);
 const ADD = 0x6a;
 
 // Both bodies take (src, dst, planes, planeBytes, yt, ytEnd, xt, xtEnd, rowBytes): planes of input at src, output
@@ -145,27 +134,13 @@ function simdBody(): number[] {
 
 function module(useSimd: boolean): Uint8Array {
   const code = useSimd ? simdBody() : scalarBody();
-  const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 9, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-    ...section(3, [1, 0]),
-    ...section(5, [1, 0, 1]),
-    ...section(7, [2, ...name('mem'), 2, 0, ...name('lin'), 0, 0]),
-    ...section(10, [1, ...leb(code.length), ...code]),
+  return wasmModule([
+    [SECTION.type, [1, 0x60, 9, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]],
+    [SECTION.function, [1, 0]],
+    [SECTION.memory, [1, 0, 1]],
+    [SECTION.export, [2, ...name('mem'), 2, 0, ...name('lin'), 0, 0]],
+    [SECTION.code, [1, ...funcBody(code)]],
   ]);
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
 }
 
 interface Kernel {
@@ -182,26 +157,17 @@ let simdAllowed = true;
 
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  try {
-    const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!wa) return (kernel = null);
-    let simd = simdAllowed;
-    let compiled: object;
-    try {
-      compiled = new wa.Module(module(simd));
-    } catch {
-      // No WebAssembly SIMD here: the scalar body.
-      simd = false;
-      compiled = new wa.Module(module(false));
-    }
-    const exports = new wa.Instance(compiled, {}).exports as WasmExports;
-    const buffer = exports.mem.buffer;
-    kernel = { exports, buffer, f32: new Float32Array(buffer), i32: new Int32Array(buffer), simd };
-  } catch {
-    // No WebAssembly here (or compilation disabled): the plain loop is used.
-    kernel = null;
+  let withSimd = simdAllowed;
+  let exports = withSimd ? instantiateWasm<WasmExports>(module(true)) : null;
+  if (!exports) {
+    // No WebAssembly SIMD here: the scalar body.
+    withSimd = false;
+    exports = instantiateWasm<WasmExports>(module(false));
   }
-  return kernel;
+  // No WebAssembly here (or compilation disabled): the plain loop is used.
+  if (!exports) return (kernel = null);
+  const buffer = exports.mem.buffer;
+  return (kernel = { exports, buffer, f32: new Float32Array(buffer), i32: new Int32Array(buffer), simd: withSimd });
 }
 
 /** Grows the module's memory to at least `bytes`; false when the engine refuses. */
