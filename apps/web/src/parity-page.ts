@@ -6,6 +6,7 @@ import { describeError, formatError } from './errors';
 import { runInBrowser, type BrowserRunRequest } from './parity-browser';
 import { renderParityReport } from './parity-view';
 import { variantText } from './variants-view';
+import { browserEnv } from './env';
 
 /** What the page exposes to scripts (the parity CLI and the conformance runner drive it through Playwright). */
 export interface LeptonParityHook {
@@ -35,6 +36,8 @@ export interface ParityPageRequest {
    */
   platforms?: PagePlatform[];
   edgeUrl?: string;
+  /** Also run this page on onnxruntime-web's WebGPU backend (platform 'browser-webgpu'; fails where no adapter). */
+  webgpu?: boolean;
 }
 
 /** What this page can ask for besides itself: the server, and an edge agent at a URL the server calls. */
@@ -60,6 +63,7 @@ async function compare(client: LeptonClient, req: ParityPageRequest): Promise<Pa
   }
   const feeds = { ...(req.inputs ? { inputs: req.inputs } : {}), ...(req.wav ? { wav: req.wav } : {}) };
   const browser = await runInBrowser(client, { ...ref, ...(variant !== undefined ? { variant } : {}), ...feeds });
+  const webgpu = req.webgpu ? [await runInBrowser(client, { ...ref, ...(variant !== undefined ? { variant } : {}), ...feeds, executionProvider: 'webgpu' })] : [];
   return client.parity.run.mutate({
     ...ref,
     ...(variant !== undefined ? { variant } : {}),
@@ -69,7 +73,7 @@ async function compare(client: LeptonClient, req: ParityPageRequest): Promise<Pa
     platforms: others,
     ...(req.edgeUrl ? { edgeUrl: req.edgeUrl } : {}),
     reference: 'server',
-    provided: [browser],
+    provided: [browser, ...webgpu],
   });
 }
 
@@ -90,6 +94,7 @@ export function installParityPage(root: HTMLElement, client: LeptonClient = crea
     <label>Variant <select id="parity-variant"></select></label>
     <label><input id="parity-fp32" type="checkbox" /> compare with fp32 (the server also runs the fp32 model on the same feeds)</label>
     <label>Inputs (JSON wire tensors, or a WAV for VAD models) <input id="parity-inputs" type="file" accept=".json,.wav" /></label>
+    <label><input id="parity-webgpu" type="checkbox" /> also run this page on WebGPU (<span id="parity-webgpu-why"></span>)</label>
     <label><input id="parity-edge" type="checkbox" /> include the edge agent at <input id="parity-edge-url" value="http://127.0.0.1:8081" /></label>
     <ul id="parity-platforms"></ul>
     <button id="parity-run" type="button" disabled>Run again</button>
@@ -99,6 +104,11 @@ export function installParityPage(root: HTMLElement, client: LeptonClient = crea
   const select = $<HTMLSelectElement>('#parity-model');
   const variantSelect = $<HTMLSelectElement>('#parity-variant');
   const fp32 = $<HTMLInputElement>('#parity-fp32');
+  const webgpu = $<HTMLInputElement>('#parity-webgpu');
+  $<HTMLElement>('#parity-webgpu-why').textContent = browserEnv.webgpu
+    ? 'navigator.gpu is present; a missing adapter is reported as WEBGPU_UNAVAILABLE'
+    : 'this browser has no navigator.gpu';
+  webgpu.disabled = !browserEnv.webgpu;
   const edge = $<HTMLInputElement>('#parity-edge');
   const edgeUrl = $<HTMLInputElement>('#parity-edge-url');
   const runButton = $<HTMLButtonElement>('#parity-run');
@@ -109,6 +119,7 @@ export function installParityPage(root: HTMLElement, client: LeptonClient = crea
   const showPlatforms = (): void => {
     const rows: [string, boolean, string][] = [
       ['browser', true, 'this page (onnxruntime-web, wasm, 1 thread)'],
+      ['browser-webgpu', webgpu.checked, webgpu.checked ? "this page on onnxruntime-web's WebGPU backend" : 'tick "also run this page on WebGPU"'],
       ['server', true, 'the server this page came from (onnxruntime-node); the reference'],
       ['edge', edge.checked, edge.checked ? `the agent at ${edgeUrl.value}, called by the server` : 'tick "include the edge agent" and give its URL'],
       ['local', false, "not from a page: the page is the browser; 'local' is the CLI's own process (lepton parity --platforms local)"],
@@ -124,6 +135,7 @@ export function installParityPage(root: HTMLElement, client: LeptonClient = crea
     );
   };
   edge.addEventListener('change', showPlatforms);
+  webgpu.addEventListener('change', showPlatforms);
   edgeUrl.addEventListener('input', showPlatforms);
   showPlatforms();
 
@@ -173,6 +185,7 @@ export function installParityPage(root: HTMLElement, client: LeptonClient = crea
         ...(isWav ? { wav: toBase64(bytes) } : { inputs: parseInputs(new TextDecoder().decode(bytes)) }),
         platforms: edge.checked ? ['server', 'edge'] : ['server'],
         ...(edge.checked ? { edgeUrl: edgeUrl.value } : {}),
+        webgpu: webgpu.checked,
       });
       renderParityReport($<HTMLElement>('#parity-report'), report);
       $<HTMLElement>('#parity-json').textContent = JSON.stringify(report, null, 1);

@@ -87,7 +87,8 @@ export function startServer(webDir: string, timeoutMs = 90_000, env: NodeJS.Proc
 
 /**
  * Debian's chromium, never a downloaded browser; flags from DESIGN.md, plus Chromium's built-in fake microphone
- * (a synthetic tone, permission granted without a prompt) so the record path runs for real.
+ * (a synthetic tone, permission granted without a prompt) so the record path runs for real, and WebGPU (headless:
+ * Dawn on SwiftShader) so the parity page's browser-webgpu platform runs for real too.
  */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -102,6 +103,7 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
+      '--enable-unsafe-webgpu',
     ],
   });
 }

@@ -85,10 +85,10 @@ describe('the parity page with variants', () => {
 
   it('says which platforms the page runs: browser and server, edge only with a URL, never local', async () => {
     const runs = () => page.$$eval('#parity-platforms li', (lis) => lis.map((li) => `${(li as HTMLElement).dataset['platform']}:${(li as HTMLElement).dataset['runs']}`));
-    expect(await runs()).toEqual(['browser:yes', 'server:yes', 'edge:no', 'local:no']);
+    expect(await runs()).toEqual(['browser:yes', 'browser-webgpu:no', 'server:yes', 'edge:no', 'local:no']);
     expect(await page.textContent('#parity-platforms li[data-platform="local"]')).toContain("'local' is the CLI's own process");
     await page.check('#parity-edge');
-    expect(await runs()).toEqual(['browser:yes', 'server:yes', 'edge:yes', 'local:no']);
+    expect(await runs()).toEqual(['browser:yes', 'browser-webgpu:no', 'server:yes', 'edge:yes', 'local:no']);
     expect(await page.textContent('#parity-platforms li[data-platform="edge"]')).toBe('edge: runs, the agent at http://127.0.0.1:8081, called by the server');
     await page.uncheck('#parity-edge');
     // The hook refuses 'local' with a typed error instead of pretending to run it.
@@ -146,6 +146,25 @@ describe('the parity page with variants', () => {
     expect(Number(c[3])).toBeLessThanOrEqual(1e-5 + 1e-4);
     expect(await page.$('#parity-vs-fp32')).toBeNull();
     console.log(`[web parity] fp32 on ${WAV.split('/').pop()}: browser vs server max|d| ${c[3]}, max rel ${c[4]}`);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('with "also run this page on WebGPU" ticked: browser-webgpu runs the fp32 artifact and agrees within the fp32 tolerance', async () => {
+    expect(await page.isDisabled('#parity-webgpu')).toBe(false);
+    await page.check('#parity-webgpu');
+    expect(await page.textContent('#parity-platforms li[data-platform="browser-webgpu"]')).toBe("browser-webgpu: runs, this page on onnxruntime-web's WebGPU backend");
+    const report = await runAndWait(() => page.click('#parity-run'));
+    expect(report.platforms.map((r) => `${r.platform}:${r.ok ? 'ok' : r.error?.message}`)).toEqual(['server:ok', 'browser:ok', 'browser-webgpu:ok']);
+    const gpu = report.platforms.find((r) => r.platform === 'browser-webgpu')!;
+    expect(gpu.executionProvider).toBe('webgpu');
+    expect(gpu.runtime).toMatch(/\(webgpu, adapter google\/swiftshader/);
+    expect(gpu.artifactSha256).toBe(fp32.sha256);
+    expect(report.preprocessing.identical).toBe(true);
+    expect(report.pass).toBe(true);
+    const c = (await row('#parity-outputs', 'browser-webgpu')).cells;
+    expect(c[9]).toBe('pass');
+    console.log(`[web parity] fp32 on WebGPU (SwiftShader): browser-webgpu vs server max|d| ${c[3]}, max rel ${c[4]}`);
+    await page.uncheck('#parity-webgpu');
     expect(pageErrors).toEqual([]);
   });
 

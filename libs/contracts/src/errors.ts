@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   UPSTREAM_UNAVAILABLE: { trpc: 'BAD_GATEWAY', http: 502 },
   INFERENCE_FAILED: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
   NOT_IMPLEMENTED: { trpc: 'NOT_IMPLEMENTED', http: 501 },
+  /** A browser asked to run on WebGPU has no `navigator.gpu` or no adapter (never replaced by WASM silently). */
+  WEBGPU_UNAVAILABLE: { trpc: 'PRECONDITION_FAILED', http: 412 },
   INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', http: 500 },
   FILE_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
   SIGNATURE_INVALID: { trpc: 'INTERNAL_SERVER_ERROR', http: 502 },

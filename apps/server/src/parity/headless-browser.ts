@@ -11,11 +11,25 @@ export interface BrowserRunRequest {
   wav?: string;
   outputs?: string[];
   release?: boolean;
+  /** onnxruntime-web backend: 'wasm' (default) or 'webgpu' (the parity platform 'browser-webgpu'). */
+  executionProvider?: 'wasm' | 'webgpu';
 }
 
 /** Debian's Chromium, never a downloaded browser (DESIGN.md flags). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/**
+ * Chromium on Linux offers WebGPU only behind this flag; headless, with no GPU (or with --disable-gpu), its adapter
+ * is Dawn on SwiftShader: WebGPU's shaders run on the CPU, so the platform 'browser-webgpu' checks onnxruntime-web's
+ * WebGPU kernels (their numerics, not their speed) on any machine.
+ */
+const WEBGPU_FLAG = '--enable-unsafe-webgpu';
+
+export interface HeadlessBrowserOptions {
+  timeoutMs?: number;
+  /** Offer WebGPU to the page (default true). Off, a 'webgpu' run fails with WEBGPU_UNAVAILABLE. */
+  webgpu?: boolean;
+}
 
 /**
  * A headless Chromium with one page on a Lepton server's web app, driven through the page's
@@ -28,10 +42,12 @@ export class HeadlessBrowser {
   ) {}
 
   /** Launch and open `${baseUrl}/` (the server must serve a built web app, LEPTON_WEB_DIR). */
-  static async open(baseUrl: string, timeoutMs = 60_000): Promise<HeadlessBrowser> {
+  static async open(baseUrl: string, options: HeadlessBrowserOptions = {}): Promise<HeadlessBrowser> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
     // Loaded on the first browser parity run, not at server start (playwright-core is ~270 ms of startup).
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+    const args = options.webgpu === false ? FLAGS : [...FLAGS, WEBGPU_FLAG];
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args });
     try {
       const page = await browser.newPage();
       await page.goto(`${baseUrl.replace(/\/+$/, '')}/`, { timeout: timeoutMs });

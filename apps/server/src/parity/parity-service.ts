@@ -39,7 +39,8 @@ export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').upd
 /**
  * parity.run on the server: 'server' is this process (generic models through the real `infer`, VAD files
  * through the manifest's pipeline), 'edge' an agent's infer/vad.detect at `edgeUrl`, 'browser' a headless
- * Chromium on this server's own web app. 'local' is the caller's own process, so callers provide it.
+ * Chromium on this server's own web app ('browser-webgpu': the same page on onnxruntime-web's WebGPU backend).
+ * 'local' is the caller's own process, so callers provide it.
  */
 export class ServerParity implements ParityService {
   /** Predictors per artifact (sha256) for VAD files, named variants and the fp32 reference. */
@@ -113,7 +114,9 @@ export class ServerParity implements ParityService {
         case 'edge':
           return await runEdge(record, req);
         case 'browser':
-          return await this.runBrowser(record, req, target.variant);
+          return await this.runBrowser(record, req, target.variant, 'wasm');
+        case 'browser-webgpu':
+          return await this.runBrowser(record, req, target.variant, 'webgpu');
         case 'local':
           throw new LeptonError('NOT_IMPLEMENTED', "platform 'local' is the caller's own process: run it there and pass it in `provided` (lepton parity does)");
       }
@@ -183,13 +186,14 @@ export class ServerParity implements ParityService {
     return { predictor: await pending, sha256: variant.sha256 };
   }
 
-  private async runBrowser(record: ModelRecord, req: ParityCall, variant: Variant): Promise<ParityRunInput> {
+  private async runBrowser(record: ModelRecord, req: ParityCall, variant: Variant, executionProvider: 'wasm' | 'webgpu'): Promise<ParityRunInput> {
     const browser = await HeadlessBrowser.open(this.opts.selfUrl());
     try {
       return await browser.run({
         model: record.id,
         version: record.version,
         variant: variant.id,
+        executionProvider,
         ...(req.wav !== undefined ? { wav: req.wav } : { inputs: req.inputs }),
         release: true,
       });

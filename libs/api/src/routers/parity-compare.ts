@@ -176,6 +176,7 @@ const PLATFORM_NAMES: Record<ParityPlatform, string> = {
   edge: 'the edge agent',
   local: 'the local process',
   browser: 'the browser',
+  'browser-webgpu': "the browser's WebGPU backend",
 };
 
 /**

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { DTypeSchema, PrecisionSchema, SessionOptionsSchema, VariantTargetSchema, WireTensorSchema } from '@lepton/contracts';
 
-/** Where a parity run executes a model: the server, an edge agent, the caller's own process, a browser. */
-export const ParityPlatformSchema = z.enum(['server', 'edge', 'local', 'browser']);
+/**
+ * Where a parity run executes a model: the server, an edge agent, the caller's own process, a browser on
+ * onnxruntime-web's WASM backend, or the same browser on its WebGPU backend (where the browser offers a WebGPU
+ * adapter; otherwise that platform's run fails with WEBGPU_UNAVAILABLE, it never falls back to WASM).
+ */
+export const ParityPlatformSchema = z.enum(['server', 'edge', 'local', 'browser', 'browser-webgpu']);
 export type ParityPlatform = z.infer<typeof ParityPlatformSchema>;
 
 /** One platform's answer: its outputs (wire form), what it fed the model, and how it ran. */
@@ -62,13 +66,13 @@ export const ParityRequestSchema = z.object({
    * manifest's pipeline; the compared output is the per-chunk speech probability.
    */
   wav: z.string().optional(),
-  platforms: z.array(ParityPlatformSchema).min(1).max(4).default(['server']),
+  platforms: z.array(ParityPlatformSchema).min(1).max(5).default(['server']),
   /** Platform the others are compared with (default: the first one that ran). */
   reference: ParityPlatformSchema.optional(),
   /** Base URL of the edge agent to include (platform 'edge'). */
   edgeUrl: z.string().url().optional(),
   /** Runs the caller made itself (a browser page, the CLI's local run), merged into the report. */
-  provided: z.array(ParityRunSchema).max(4).default([]),
+  provided: z.array(ParityRunSchema).max(5).default([]),
 });
 export type ParityRequest = z.input<typeof ParityRequestSchema>;
 

@@ -9,7 +9,7 @@ import { runParity } from './run-parity';
 function platforms(value: string): ParityPlatform[] {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = list.filter((p) => !ParityPlatformSchema.safeParse(p).success);
-  if (list.length === 0 || bad.length > 0) throw new InvalidArgumentError(`expected a comma-separated subset of server,edge,local,browser; got ${value}.`);
+  if (list.length === 0 || bad.length > 0) throw new InvalidArgumentError(`expected a comma-separated subset of ${ParityPlatformSchema.options.join(',')}; got ${value}.`);
   return [...new Set(list)] as ParityPlatform[];
 }
 
@@ -29,7 +29,7 @@ const url = (value: string): string => {
 export const PARITY_FAILED_EXIT = 2;
 
 /**
- * `lepton parity MODEL INPUTS [--platforms server,edge,local,browser] [--json]`. A report that fails sets exit
+ * `lepton parity MODEL INPUTS [--platforms server,edge,local,browser,browser-webgpu] [--json]`. A report that fails sets exit
  * status 2 through `io.exit` (scripts and CI can gate on it without parsing the JSON).
  */
 export function registerParityCommand(program: Command, io: { out(text: string): void; exit?(code: number): void }): void {
