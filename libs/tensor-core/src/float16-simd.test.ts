@@ -131,6 +131,24 @@ describe('float16 / bfloat16 WebAssembly SIMD kernels', () => {
     }
   });
 
+  it('take the rare path in whichever of a turn\'s 8 unrolled groups holds the special value, and only there', () => {
+    // 64 lanes per loop turn, 8 groups of 8 with their own Infinity/NaN branch: a special value at every lane
+    // position of a 3-turn array, among ordinary and subnormal values, on all four kernels.
+    const n = 3 * 64 + 5;
+    const specials32 = [0x7f800000, 0xff800000, 0x7fc00001, 0xffbfffff, 0x477ff000, 0x00000001];
+    const specials16 = [0x7c00, 0xfc00, 0x7e01, 0xfd55, 0x7bff, 0x0001];
+    for (let pos = 0; pos < 64; pos++) {
+      const w = randomWords(100 + pos, n).map((v) => (v & 0x807fffff) | 0x3f000000); // |x| in [0.5, 1): no specials
+      const h = Uint16Array.from(w, (v) => (v & 0x83ff) | 0x3800);
+      for (const [k, sp] of specials32.entries()) w[pos + 64 * (k % 3)] = sp;
+      for (const [k, sp] of specials16.entries()) h[pos + 64 * (k % 3)] = sp;
+      expectSame(() => float32ToFloat16Array(asF32(w)), w, `float16 special at lane ${pos}`);
+      expectSame(() => float32ToBfloat16Array(asF32(w)), w, `bfloat16 special at lane ${pos}`);
+      expectSame(() => float16ToFloat32Array(h), h, `float16 -> float32 special at lane ${pos}`);
+      expectSame(() => bfloat16ToFloat32Array(h), h, `bfloat16 -> float32 special at lane ${pos}`);
+    }
+  });
+
   it('keep signed zeros, ties to even and the overflow threshold on the SIMD path', () => {
     const x = Float32Array.of(-0, 0, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65519.99, 65520, -65520);
     const y = Float32Array.of(1.5 * 2 ** -24, 2.5 * 2 ** -24, 2 ** -25, 1023.75 * 2 ** -24, Infinity, -Infinity, NaN, 0.1);

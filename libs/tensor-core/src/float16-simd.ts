@@ -3,7 +3,7 @@
 // special value, all 65,536 16-bit patterns and millions of spread float32 words. Runs on Node and in browsers
 // alike; where WebAssembly SIMD is missing, callers use the plain loops. Data crosses in chunks: copy in,
 // convert, copy out (a module cannot read a JS buffer), each chunk small enough to stay in cache.
-import { F16_CHUNK, F16_OUT, float16Module } from './float16-simd-module';
+import { F16_CHUNK, F16_LANES_PER_TURN, F16_OUT, float16Module } from './float16-simd-module';
 import { instantiateWasm, type WasmMemory } from './wasm/assembler';
 
 export { F16_CHUNK };
@@ -42,6 +42,9 @@ function load16(): Kernel | null {
   });
 }
 
+/** n rounded up to whole loop turns; the extra lanes convert stale words and are never copied out. */
+const roundUp = (n: number) => Math.ceil(n / F16_LANES_PER_TURN) * F16_LANES_PER_TURN;
+
 /** Turn the float16 SIMD path on or off (tests compare it with the plain loops); returns the previous setting. */
 export function setFloat16SimdEnabled(on: boolean): boolean {
   const was = enabled;
@@ -56,8 +59,8 @@ export function float16SimdAvailable(): boolean {
 
 /**
  * float32 -> 16-bit patterns (float16 when `bf` is false, else bfloat16) of src[0, n) into dst with the SIMD
- * kernel; returns false (doing nothing) when it is unavailable. A chunk's length is rounded up to 8 lanes: the
- * extra lanes convert stale words and are never copied out.
+ * kernel; returns false (doing nothing) when it is unavailable. A chunk's length is rounded up to whole loop turns
+ * (64 lanes): the extra lanes convert stale words and are never copied out.
  */
 export function narrowSimd(src: Float32Array, dst: Uint16Array, n: number, bf: boolean): boolean {
   const k = enabled ? load16() : null;
@@ -66,7 +69,7 @@ export function narrowSimd(src: Float32Array, dst: Uint16Array, n: number, bf: b
   for (let off = 0; off < n; off += F16_CHUNK) {
     const len = Math.min(F16_CHUNK, n - off);
     k.f32.set(len === src.length ? src : src.subarray(off, off + len));
-    fn(0, F16_OUT, (len + 7) & ~7);
+    fn(0, F16_OUT, roundUp(len));
     dst.set(len === F16_CHUNK ? k.u16Out : k.u16Out.subarray(0, len), off);
   }
   return true;
@@ -80,7 +83,7 @@ export function widenSimd(src: Uint16Array, dst: Float32Array, n: number, bf: bo
   for (let off = 0; off < n; off += F16_CHUNK) {
     const len = Math.min(F16_CHUNK, n - off);
     k.u16In.set(len === src.length ? src : src.subarray(off, off + len));
-    fn(0, F16_OUT, (len + 7) & ~7);
+    fn(0, F16_OUT, roundUp(len));
     dst.set(len === F16_CHUNK ? k.f32Out : k.f32Out.subarray(0, len), off);
   }
   return true;
