@@ -120,6 +120,20 @@ describe('lepton infer on Silero VAD v5', () => {
     expect(lines[1]).toMatch(/^stateN float32 \[2, 1, 128\]: (-?\d\.\d+(e-\d+)?, ){8}\.\.\. \(256 values\)$/);
     expect(lines[2]).toBe('silero-vad-v5@5.0.0: 2 outputs, answered by local');
   });
+
+  it('--output NAME picks outputs, in the order given, on local and server (the first --output was an INTERNAL "previous is not iterable")', async () => {
+    const local = JSON.parse(await ok('silero-vad-v5', '--input', `@${sileroFile}`, '--on', 'local', '--json', '--output', 'stateN', '--output', 'output')) as InferJson;
+    expect(local.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['stateN', [2, 1, 128]],
+      ['output', [1, 1]],
+    ]);
+    const remote = JSON.parse(await ok('silero-vad-v5', '--input', `@${sileroFile}`, '--server', server!.url, '--json', '--output', 'output')) as InferJson;
+    expect(remote.outputs.map((o) => o.name)).toEqual(['output']);
+    expect(remote.outputs[0]!.data).toBe(local.outputs[1]!.data);
+    expect(await fails('silero-vad-v5', '--input', `@${sileroFile}`, '--on', 'local', '--output', 'logits')).toBe(
+      "error BAD_REQUEST: 'logits' is not an output of model silero-vad-v5@5.0.0; outputs: output, stateN",
+    );
+  });
 });
 
 describe('lepton infer errors', () => {

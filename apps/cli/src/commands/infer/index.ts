@@ -12,7 +12,8 @@ const url = (value: string): string => {
   return value.replace(/\/+$/, '');
 };
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+// `previous` is the option's default: undefined for a repeatable flag without one (--output), so never assume an array.
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 interface InferFlags {
   input: string[];
