@@ -56,4 +56,18 @@ describe('lepton loadtest', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error MODEL_NOT_FOUND: model nope: .*not registered/);
   });
+
+  it('--batch and --max-requests take one integer: a list was silently cut to its first value, and the message spoke of lists', async () => {
+    for (const [flag, value, range] of [
+      ['--batch', '1,2', '[1, 4096]'],
+      ['--batch', '0', '[1, 4096]'],
+      ['--max-requests', '5,6', '[1, 10000000]'],
+      ['--max-requests', '-1', '[1, 10000000]'],
+    ] as const) {
+      const run = await lepton(['loadtest', '--url', server.url, '--model', 'silero-vad-v5', '--duration', '1', flag, value]);
+      expect(run.code, `${flag} ${value}`).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim()).toBe(`error BAD_REQUEST: option '${flag} <n>' argument '${value}' is invalid. expected one integer in ${range}.`);
+    }
+  });
 });

@@ -14,6 +14,14 @@ function levels(what: string, max: number) {
   };
 }
 
+function count(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || n < 1 || n > max) throw new InvalidArgumentError(`expected one integer in [1, ${max}].`);
+    return n;
+  };
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('expected seconds in (0, 3600].');
@@ -47,8 +55,8 @@ export function registerLoadtestCommand(program: Command, io: { out(text: string
     .option('--concurrency <list>', 'closed-loop steps: requests in flight', levels('levels', 1024))
     .option('--rate <list>', 'open-loop steps: requests per second', levels('rates', 100_000))
     .option('--duration <s>', 'seconds per step', seconds, 10)
-    .option('--max-requests <n>', 'cap on requests per step', (v) => levels('counts', 10_000_000)(v)[0]!, 1_000_000)
-    .option('--batch <n>', 'rows per request for a variable batch dim', (v) => levels('sizes', 4096)(v)[0]!, 1)
+    .option('--max-requests <n>', 'cap on requests per step', count(10_000_000), 1_000_000)
+    .option('--batch <n>', 'rows per request for a variable batch dim', count(4096), 1)
     .option('--json [file]', 'print JSON (or write it to file)')
     .option('--csv [file]', 'print CSV (or write it to file)')
     .action(async (flags: LoadtestFlags) => {
