@@ -89,6 +89,49 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
     await expect(lepton('quantize', SILERO, '-o', join(dir, 'x.onnx'), '--mode', 'int8-static')).rejects.toThrow(/needs --calib/);
   });
 
+  it('samples files that do not fit the model, an empty one, a variant with other inputs and a bad --threshold are typed errors (were INTERNAL from onnxruntime, or ran)', async () => {
+    const zeros = (n: number) => Buffer.alloc(n * 4).toString('base64');
+    const frame = { dtype: 'float32', shape: [1, 576], data: zeros(576) };
+    const state = { dtype: 'float32', shape: [2, 1, 128], data: zeros(256) };
+    const sr = { dtype: 'int64', shape: [], data: ['16000'] };
+    const file = (name: string, doc: unknown) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify(doc));
+      return path;
+    };
+    const good = file('good.json', { samples: [{ inputs: { input: frame, state, sr } }] });
+    const failure = (p: Promise<unknown>) => p.then(() => ({ code: 'none', message: 'it ran' }), (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
+    const cases: [string, unknown, string, string][] = [
+      ['missing.json', { samples: [{ inputs: { input: frame } }] }, 'INPUT_MISSING', "samples[0] has no input 'state'; the model needs 'input', 'state', 'sr'"],
+      ['unknown.json', { samples: [{ inputs: { input: frame, state, sr, Input3: frame } }] }, 'INPUT_UNKNOWN', "samples[0] has input 'Input3', which the model does not take; expected 'input', 'state', 'sr'"],
+      ['dtype.json', { samples: [{ inputs: { input: frame, state, sr: { dtype: 'int32', shape: [], data: [16000] } } }] }, 'TENSOR_DTYPE_MISMATCH', "samples[0] input 'sr' is int32; the model expects int64"],
+      ['shape.json', { samples: [{ inputs: { input: frame, state: { dtype: 'float32', shape: [1, 256], data: zeros(256) }, sr } }] }, 'TENSOR_SHAPE_MISMATCH', "samples[0] input 'state' has shape [1, 256]; the model expects [2, ?, 128]"],
+      ['no-inputs.json', { samples: [{ label: 1 }] }, 'VALIDATION_FAILED', 'samples[0] has no "inputs" object'],
+      ['empty.json', { samples: [] }, 'VALIDATION_FAILED', 'holds no samples; expected at least one'],
+      ['null.json', null, 'VALIDATION_FAILED', 'has no "samples" array'],
+    ];
+    for (const [name, doc, code, message] of cases) {
+      const path = file(name, doc);
+      for (const run of [lepton('eval', SILERO, SILERO, '--data', path), lepton('quantize', SILERO, '-o', join(dir, 'q.onnx'), '--mode', 'int8-static', '--calib', path)]) {
+        const e = await failure(run);
+        expect(e.code, name).toBe(code);
+        expect(e.message, name).toContain(`${path} ${message}`);
+      }
+    }
+    // A variant whose graph inputs are float16 cannot take the reference's float32 samples.
+    const f16io = join(dir, 'silero-f16-io.onnx');
+    await lepton('convert', SILERO, '-o', f16io, '--fp16', '--no-keep-io-types');
+    const e = await failure(lepton('eval', SILERO, f16io, '--data', good));
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.message).toBe(
+      `${f16io} takes inputs (input float16, state float16, sr int64), ${SILERO} takes (input float32, state float32, sr int64); expected a variant with the reference's inputs (convert --fp16 keeps them unless --no-keep-io-types)`,
+    );
+    await expect(lepton('eval', SILERO, SILERO, '--data', good, '--threshold', 'abc')).rejects.toThrow("option '--threshold <t>' argument 'abc' is invalid. expected a finite number.");
+    await expect(lepton('eval', SILERO, SILERO, '--data', good, '--classes', '0')).rejects.toThrow("option '--classes <n>' argument '0' is invalid. expected a positive integer.");
+    const report = JSON.parse((await lepton('eval', SILERO, SILERO, '--data', good, '--threshold', '0.5', '--json')).join('\n'));
+    expect(report.outputs[0].agreement).toBe(1);
+  });
+
   it.skipIf(!existsSync(MNIST))('prune --mode channels removes mnist-8 conv channels and the result still evaluates', async () => {
     const out = join(dir, 'mnist-channels.onnx');
     const doc = JSON.parse((await lepton('prune', MNIST, '-o', out, '--sparsity', '0.25', '--mode', 'channels', '--json')).join('\n'));

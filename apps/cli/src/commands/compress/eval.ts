@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { LeptonError } from '@lepton/tensor-core';
-import { evaluateVariant, formatReportTable, inspectModel, sessionOptionsOf, type CreateRunner, type ModelProto, type OutputSpec } from '@lepton/onnx';
+import { evaluateVariant, formatReportTable, inspectModel, sessionOptionsOf, type CreateRunner, type InspectReport, type ModelProto, type OutputSpec } from '@lepton/onnx';
 import { loadModel, stdout, type Out } from './files';
 import { withProgress, type ProgressStream } from './progress';
 import { describeSessionOptions, ortSessionOptions } from './session';
@@ -11,8 +11,8 @@ import { CALIBRATION_KEY, describeSource, loadSamples, parseSampleSpec, sampleOv
 interface Flags {
   data: string;
   output?: string;
-  classes?: string;
-  threshold?: string;
+  classes?: number;
+  threshold?: number;
   json?: boolean;
 }
 
@@ -24,6 +24,31 @@ function calibrationOf(model: ModelProto): SampleSource | undefined {
     return JSON.parse(value) as SampleSource;
   } catch {
     throw new LeptonError('VALIDATION_FAILED', `model metadata ${CALIBRATION_KEY} is ${JSON.stringify(value)}; expected the JSON lepton quantize writes`);
+  }
+}
+
+const positiveInteger = (value: string): number => {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer.');
+  return Number(value);
+};
+
+// `--threshold abc` was Number('abc'): every decision `value >= NaN` was false, and the report agreed 100 %.
+const finiteNumber = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a finite number.');
+  return n;
+};
+
+/** A variant is fed the reference's samples: its inputs must be the same names and dtypes (else onnxruntime said it, as INTERNAL). */
+function checkSameInputs(refFile: string, ref: InspectReport, varFile: string, variant: InspectReport): void {
+  const describe = (r: InspectReport) => r.inputs.map((i) => `${i.name} ${i.dtype}`).join(', ');
+  const same = ref.inputs.length === variant.inputs.length && ref.inputs.every((i) => variant.inputs.some((v) => v.name === i.name && v.dtype === i.dtype));
+  if (!same) {
+    throw new LeptonError(
+      'VALIDATION_FAILED',
+      `${varFile} takes inputs (${describe(variant)}), ${refFile} takes (${describe(ref)}); expected a variant with the reference's inputs (convert --fp16 keeps them unless --no-keep-io-types)`,
+      { reference: refFile, variant: varFile },
+    );
   }
 }
 
@@ -42,18 +67,19 @@ export function registerEvalCommand(program: Command, out: Out = stdout, progres
     .argument('<variant>', 'compressed ONNX model')
     .requiredOption('--data <data>', 'samples: mnist[:N], random:N or a samples JSON file')
     .option('--output <name>', 'output to compare (default: the first)')
-    .option('--classes <n>', 'argmax decisions over the last n values (default: the output\'s last dim)')
-    .option('--threshold <t>', 'decisions as value >= t instead of argmax')
+    .option('--classes <n>', 'argmax decisions over the last n values (default: the output\'s last dim)', positiveInteger)
+    .option('--threshold <t>', 'decisions as value >= t instead of argmax', finiteNumber)
     .option('--json', 'print the accuracy report as JSON')
     .action(async (refFile: string, varFile: string, flags: Flags) => {
       const ref = await loadModel(refFile);
       const variant = await loadModel(varFile);
       const info = inspectModel(ref.proto);
+      checkSameInputs(refFile, info, varFile, inspectModel(variant.proto));
       const output = info.outputs.find((o) => o.name === (flags.output ?? info.outputs[0]?.name));
       if (!output) throw new LeptonError('VALIDATION_FAILED', `output ${JSON.stringify(flags.output)} is not an output of ${refFile}; expected one of ${info.outputs.map((o) => o.name).join(', ')}`);
       const last = output.shape?.[output.shape.length - 1];
-      const classes = flags.classes ? Number(flags.classes) : typeof last === 'number' ? last : 1;
-      const spec: OutputSpec = flags.threshold !== undefined ? { name: output.name, decision: { threshold: Number(flags.threshold) } } : { name: output.name, decision: 'argmax', classes };
+      const classes = flags.classes ?? (typeof last === 'number' ? last : 1);
+      const spec: OutputSpec = flags.threshold !== undefined ? { name: output.name, decision: { threshold: flags.threshold } } : { name: output.name, decision: 'argmax', classes };
       const source = parseSampleSpec(flags.data, 'evaluation');
       const calibration = calibrationOf(variant.proto);
       const overlap = calibration && sampleOverlap(calibration, source);

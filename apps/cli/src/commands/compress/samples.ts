@@ -37,22 +37,58 @@ export function loadSamples(spec: string, model: InspectReport, purpose: SampleP
   const source = parseSampleSpec(spec, purpose);
   if (source.kind === 'mnist') return mnist(source.from, source.to ?? Infinity, model);
   if (source.kind === 'random') return random(source.count, source.seed, model);
-  let doc: { samples?: { inputs: Record<string, unknown>; label?: number }[] };
+  let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(spec, 'utf8')) as typeof doc;
+    doc = JSON.parse(readFileSync(spec, 'utf8'));
   } catch (err) {
     throw new LeptonError('FILE_NOT_FOUND', `cannot read samples ${JSON.stringify(spec)}: ${(err as Error).message}; expected mnist[:N], mnist:A:B, random:N or a JSON file`);
   }
-  if (!Array.isArray(doc.samples)) throw new LeptonError('VALIDATION_FAILED', `${spec} has no "samples" array`);
-  return doc.samples.map((s) => ({
-    feeds: Object.fromEntries(
-      Object.entries(s.inputs).map(([name, wire]) => {
+  const samples = (doc as { samples?: unknown } | null)?.samples;
+  if (!Array.isArray(samples)) throw new LeptonError('VALIDATION_FAILED', `${spec} has no "samples" array`);
+  // Calibrating on nothing wrote a model with made-up scales; eval said it only after loading both models.
+  if (samples.length === 0) throw new LeptonError('VALIDATION_FAILED', `${spec} holds no samples; expected at least one { "inputs": { NAME: wire tensor } }`);
+  return samples.map((s: unknown, i) => {
+    const inputs = (s as { inputs?: unknown } | null)?.inputs;
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+      throw new LeptonError('VALIDATION_FAILED', `${spec} samples[${i}] has no "inputs" object; expected { "inputs": { NAME: wire tensor }, "label"?: N }`);
+    }
+    const feeds = Object.fromEntries(
+      Object.entries(inputs as Record<string, unknown>).map(([name, wire]) => {
         const t = decodeWireTensor({ name, ...(wire as object) } as never);
         return [name, new ort.Tensor(t.dtype as never, t.data as never, [...t.shape])];
       }),
-    ),
-    ...(s.label !== undefined ? { label: s.label } : {}),
-  }));
+    );
+    checkFeeds(spec, i, feeds, model);
+    const label = (s as { label?: number }).label;
+    return { feeds, ...(label !== undefined ? { label } : {}) };
+  });
+}
+
+/**
+ * A sample's tensors against the model's graph inputs, before onnxruntime sees them: its own message for a missing
+ * feed or a wrong dtype came out as `INTERNAL: input 'x' is missing in 'feeds'.`
+ */
+function checkFeeds(spec: string, index: number, feeds: Record<string, ort.Tensor>, model: InspectReport): void {
+  const where = `${spec} samples[${index}]`;
+  const expected = model.inputs.map((i) => `'${i.name}'`).join(', ');
+  for (const name of Object.keys(feeds)) {
+    if (!model.inputs.some((i) => i.name === name)) {
+      throw new LeptonError('INPUT_UNKNOWN', `${where} has input '${name}', which the model does not take; expected ${expected}`, { sample: index, input: name });
+    }
+  }
+  for (const input of model.inputs) {
+    const t = feeds[input.name];
+    if (!t) throw new LeptonError('INPUT_MISSING', `${where} has no input '${input.name}'; the model needs ${expected}`, { sample: index, input: input.name });
+    if (t.type !== input.dtype) {
+      throw new LeptonError('TENSOR_DTYPE_MISMATCH', `${where} input '${input.name}' is ${t.type}; the model expects ${input.dtype}`, { sample: index, input: input.name });
+    }
+    const want = input.shape;
+    const fixed = (d: number | string | null, k: number) => typeof d !== 'number' || d === t.dims[k];
+    if (want && (want.length !== t.dims.length || !want.every(fixed))) {
+      const dims = want.map((d) => (typeof d === 'number' ? d : '?'));
+      throw new LeptonError('TENSOR_SHAPE_MISMATCH', `${where} input '${input.name}' has shape [${t.dims.join(', ')}]; the model expects [${dims.join(', ')}]`, { sample: index, input: input.name });
+    }
+  }
 }
 
 /** Parse a samples spec (see loadSamples); a malformed mnist or random spec is VALIDATION_FAILED naming it. */
