@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createTRPCClient, httpLink } from '@trpc/client';
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
-import { decodeBase64, decodeWireTensor, encodeWireTensor, type ModelRecord, type Variant, type WireTensor } from '@lepton/contracts';
+import { decodeBase64, decodeWireTensor, encodeWireTensor, ErrorBodySchema, type ModelRecord, type Variant, type WireTensor } from '@lepton/contracts';
 import { createPredictor, detectSpeech, manifestForVariant, variantSessionOptions, type OrtModule, type Predictor } from '@lepton/runtime';
 import {
   buildParityReport,
@@ -216,13 +216,32 @@ async function runEdge(record: ModelRecord, req: ParityCall): Promise<ParityRunI
   const options = (artifact: { sha256: string } | undefined) => ({
     sessionOptions: variantSessionOptions(record.manifest, record.variants.find((v) => v.sha256 === artifact?.sha256)),
   });
-  if (req.wav !== undefined) {
-    const res = await edge.vad.detect.mutate({ model: record.id, wav: req.wav, includeProbabilities: true });
-    const p = Float32Array.from(res.probabilities ?? []);
-    return { ...base, ...options(res.artifact), ...ran(res.artifact), ok: true, outputs: [encodeWireTensor('probabilities', { dtype: 'float32', shape: [p.length], data: p })], steps: res.chunks, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+  try {
+    if (req.wav !== undefined) {
+      const res = await edge.vad.detect.mutate({ model: record.id, wav: req.wav, includeProbabilities: true });
+      const p = Float32Array.from(res.probabilities ?? []);
+      return { ...base, ...options(res.artifact), ...ran(res.artifact), ok: true, outputs: [encodeWireTensor('probabilities', { dtype: 'float32', shape: [p.length], data: p })], steps: res.chunks, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+    }
+    const res = await edge.infer.mutate({ model: record.id, version: record.version, inputs: req.inputs });
+    return { ...base, ...options(res.artifact), ...ran(res.artifact), ok: true, outputs: res.outputs, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+  } catch (err) {
+    throw edgeError(req.edgeUrl, err);
   }
-  const res = await edge.infer.mutate({ model: record.id, version: record.version, inputs: req.inputs });
-  return { ...base, ...options(res.artifact), ...ran(res.artifact), ok: true, outputs: res.outputs, answeredBy: res.answeredBy, inferenceMs: res.timings.inferenceMs };
+}
+
+/**
+ * What the agent said, with its own code (its tRPC error carries the Lepton body), or UPSTREAM_UNAVAILABLE naming
+ * the URL when no Lepton host answered there: both were INTERNAL ("fetch failed", or the agent's message alone).
+ */
+function edgeError(edgeUrl: string, err: unknown): LeptonError {
+  if (err instanceof TRPCClientError) {
+    const body = ErrorBodySchema.safeParse((err.data as { lepton?: unknown } | undefined)?.lepton);
+    if (body.success) return new LeptonError(body.data.code, `edge agent ${edgeUrl}: ${body.data.message}`, body.data.details);
+  }
+  // The innermost cause says why (ECONNREFUSED ...); tRPC and fetch each wrap it ("fetch failed").
+  let cause: unknown = err;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return new LeptonError('UPSTREAM_UNAVAILABLE', `edge agent ${edgeUrl} did not answer as a Lepton agent: ${cause instanceof Error ? cause.message : String(cause)}`, { url: edgeUrl });
 }
 
 const ran = (artifact: { variant?: string | undefined; sha256: string } | undefined) =>
