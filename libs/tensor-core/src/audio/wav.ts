@@ -22,11 +22,12 @@ const ascii = (b: Uint8Array, at: number) => String.fromCharCode(b[at]!, b[at + 
  * WAVE_FORMAT_EXTENSIBLE. Chunks other than fmt/data (LIST, fact, ds64, ...) are skipped without buffering,
  * honouring the odd-size pad byte. A data size of 0 or 0xFFFFFFFF, or one larger than the bytes that arrive,
  * means "read to the end"; bytes after a complete data chunk are ignored. Channels are averaged in file order.
- * A real size larger than the bytes that arrive (a cut file) is accepted too, and said in `truncated` after end().
+ * A real size larger than the bytes that arrive (a cut file) is accepted too, and said in `truncated` after end();
+ * a partial frame at its end (the cut fell inside a frame) is dropped.
  * Any split of the same bytes gives bit-identical samples.
  * Errors (LeptonError): WAV_INVALID (not RIFF/WAVE, missing fmt/data, garbage chunk ids, inconsistent fmt),
- * WAV_UNSUPPORTED (encoding, channel count, sample rate), WAV_TRUNCATED (ends inside the header or mid-frame,
- * reported by end()), WAV_EMPTY (0 samples, by end()).
+ * WAV_UNSUPPORTED (encoding, channel count, sample rate), WAV_TRUNCATED (ends inside the header, or mid-frame
+ * where the data size is reached or unknown, reported by end()), WAV_EMPTY (0 samples, by end()).
  */
 export class WavDecoder {
   format: WavFormat | undefined;
@@ -90,7 +91,10 @@ export class WavDecoder {
       if (!this.fmt) throw new LeptonError('WAV_INVALID', 'WAV has no fmt chunk before its end; expected fmt then data');
       throw new LeptonError('WAV_INVALID', 'WAV has no data chunk; expected a data chunk after fmt');
     }
-    if (this.carried > 0) {
+    // A real data size the stream never reached: the file was cut, usually at any byte, so mid-frame as often as
+    // not. Its partial last frame is dropped and the cut said in `truncated`, as for a cut on a frame boundary.
+    const cut = this.state === 'data' && Number.isFinite(this.dataLeft);
+    if (this.carried > 0 && !cut) {
       const align = this.format!.blockAlign;
       throw new LeptonError(
         'WAV_TRUNCATED',
@@ -99,7 +103,7 @@ export class WavDecoder {
       );
     }
     if (this.samplesOut === 0) throw new LeptonError('WAV_EMPTY', 'WAV data chunk holds 0 samples; expected at least 1');
-    if (this.state === 'data' && Number.isFinite(this.dataLeft)) {
+    if (cut) {
       const declaredBytes = this.format!.dataBytes;
       this.truncated = { declaredBytes, readBytes: declaredBytes - this.dataLeft };
     }
