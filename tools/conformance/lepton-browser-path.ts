@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH, HeadlessBrowser, loadConfig, startServer, type StartedServer } from '@lepton/server';
 import { conformanceManifest, fromWire, toWire, type PathRunner } from './paths';
+import { oneNodeModel } from './test-models';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,41 +30,78 @@ export function buildWebApp(): Promise<string> {
 /**
  * Lepton's browser path: the test model is registered on a real server that serves the built web app; a
  * headless Chromium on that app runs it through the page's parity hook: wire tensors (JSON) -> the page's
- * decodeWireTensor -> predictor on onnxruntime-web (WASM) -> encodeWireTensor -> back here. Compared with raw
- * onnxruntime-web, test by test.
+ * decodeWireTensor -> predictor on onnxruntime-web -> encodeWireTensor -> back here. Compared with raw
+ * onnxruntime-web, test by test. `executionProvider: 'webgpu'` is the path `lepton-browser-webgpu` (the hook's
+ * WebGPU backend, platform browser-webgpu), held to `ort-web-webgpu`; it cannot start (WEBGPU_UNAVAILABLE) when
+ * the page has no adapter, e.g. with `webgpu: false` (Chromium launched without WebGPU). On WebGPU, a failed
+ * test is followed by a fresh browser, for the reason `ort-web-webgpu` reloads its page (ort-web-webgpu-path.ts):
+ * one kernel that throws can leave onnxruntime-web's WebGPU backend unusable for the rest of the page's life.
  */
-export function leptonBrowserPath(): PathRunner {
+export function leptonBrowserPath(opts: { executionProvider?: 'wasm' | 'webgpu'; webgpu?: boolean } = {}): PathRunner {
+  const ep = opts.executionProvider ?? 'wasm';
   let server: StartedServer | undefined;
   let browser: HeadlessBrowser | undefined;
   const dirs: string[] = [];
-  return {
-    id: 'lepton-browser',
-    label: 'Lepton: wire format -> predictor in headless Chromium (onnxruntime-web)',
+  let dirty = false;
+  let reopened = 0;
+  const openBrowser = (url: string) => HeadlessBrowser.open(url, { ...(opts.webgpu !== undefined ? { webgpu: opts.webgpu } : {}) });
+  const runner: PathRunner = {
+    id: ep === 'webgpu' ? 'lepton-browser-webgpu' : 'lepton-browser',
+    label: `Lepton: wire format -> predictor in headless Chromium (onnxruntime-web, ${ep})`,
     async start() {
       if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH} (Debian package chromium)`);
       const webDir = await buildWebApp();
       const dataDir = mkdtempSync(join(tmpdir(), 'lepton-conformance-browser-'));
       dirs.push(webDir, dataDir);
       server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', LEPTON_DATA_DIR: dataDir, LEPTON_WEB_DIR: webDir, LEPTON_LOG_LEVEL: 'silent' }));
-      browser = await HeadlessBrowser.open(server.url);
+      browser = await openBrowser(server.url);
+      if (ep === 'webgpu') runner.runtime = await probeWebgpu(server, browser);
     },
     async open({ key, model, dataSets }) {
       if (!server || !browser) throw new Error('the browser path did not start');
+      if (dirty) {
+        await browser.close().catch(() => undefined);
+        browser = await openBrowser(server.url);
+        dirty = false;
+        reopened++;
+      }
       await server.registry.register(conformanceManifest(key, model, dataSets[0]), [{ precision: 'fp32', target: 'any', source: model }]);
       const page = browser;
       return {
         async run(set, outputNames) {
-          const res = await page.run({ model: key, version: '1', inputs: toWire(set), outputs: outputNames, release: true });
-          if (!res.ok) throw new Error(`${res.error?.code}: ${res.error?.message}`);
-          return fromWire(res.outputs ?? []);
+          try {
+            const res = await page.run({ model: key, version: '1', inputs: toWire(set), outputs: outputNames, release: true, executionProvider: ep });
+            if (!res.ok) throw new Error(`${res.error?.code}: ${res.error?.message}`);
+            return fromWire(res.outputs ?? []);
+          } catch (e) {
+            if (ep === 'webgpu') dirty = true;
+            throw e;
+          }
         },
         release: () => Promise.resolve(),
       };
     },
     async close() {
+      if (reopened > 0) runner.runtime += `; browser reopened after ${reopened} failed test(s)`;
       await browser?.close().catch(() => undefined);
       await server?.close().catch(() => undefined);
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
+  return runner;
+}
+
+/**
+ * One run of a one-node Identity model through the hook on WebGPU before any test: a page without an adapter
+ * answers WEBGPU_UNAVAILABLE, and the path does not start (instead of failing every test with that code).
+ * Returns the runtime the page reports (onnxruntime-web version and adapter).
+ */
+async function probeWebgpu(server: StartedServer, browser: HeadlessBrowser): Promise<string> {
+  const model = oneNodeModel('Identity', 1, [1]);
+  const key = 'conformance-webgpu-probe';
+  await server.registry.register(conformanceManifest(key, model, undefined), [{ precision: 'fp32', target: 'any', source: model }]);
+  const x = { name: 'x', tensor: { dtype: 'float32' as const, shape: [1], data: Float32Array.of(1) } };
+  const res = await browser.run({ model: key, version: '1', inputs: toWire({ name: 'probe', inputs: [x], outputs: [] }), outputs: ['y'], release: true, executionProvider: 'webgpu' });
+  if (!res.ok) throw new Error(`${res.error?.code}: ${res.error?.message}`);
+  return res.runtime ?? 'onnxruntime-web (webgpu)';
 }

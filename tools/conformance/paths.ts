@@ -14,6 +14,8 @@ export interface PathRunner {
   /** Start what the path needs once (a server, a browser); a throw skips the whole path with that reason. */
   start?(): Promise<void>;
   close?(): Promise<void>;
+  /** What the path found when it started, for the report (e.g. the WebGPU adapter); set by start(). */
+  runtime?: string;
 }
 
 export interface PathSession {
@@ -21,7 +23,7 @@ export interface PathSession {
   release(): Promise<void>;
 }
 
-export type PathId = 'ort-node' | 'ort-web' | 'lepton-server' | 'lepton-browser';
+export type PathId = 'ort-node' | 'ort-web' | 'ort-web-webgpu' | 'lepton-server' | 'lepton-browser' | 'lepton-browser-webgpu';
 
 /**
  * Session options every path sets explicitly (the ones Lepton's manifests default to), so a difference between

@@ -43,6 +43,26 @@ describe('conformance verdict', () => {
     expect(failures(run([]), { strict: true, requested: ALL })).toEqual(['no tests ran (is Debian libonnx-testdata installed at /usr/share/libonnx-testdata?)']);
   });
 
+  it('holds lepton-browser-webgpu to ort-web-webgpu, and lists where WebGPU and WASM differ', () => {
+    const ids: PathId[] = ['ort-web', 'ort-web-webgpu', 'lepton-browser', 'lepton-browser-webgpu'];
+    const gpu = (o: PathResult, l: PathResult): TestResult => ({ suite: 'node', name: 'test_d', paths: { 'ort-web': pass, 'ort-web-webgpu': o, 'lepton-browser': pass, 'lepton-browser-webgpu': l } });
+    const lost = run([gpu(pass, fail('z'))], ids);
+    expect(lost.summary.lost).toEqual([
+      { path: 'lepton-browser', against: 'ort-web', tests: [] },
+      { path: 'lepton-browser-webgpu', against: 'ort-web-webgpu', tests: ['node/test_d'] },
+    ]);
+    expect(failures(lost, { strict: false, requested: ids })).toEqual(['lepton-browser-webgpu lost 1 test(s) ort-web-webgpu passes']);
+    expect(formatSummary(lost, 3, 'report.json')).toContain('lost by lepton-browser-webgpu vs ort-web-webgpu: 1 (node/test_d)');
+    // Both fail on WebGPU where WASM passes: not a verdict against Lepton, but listed per backend.
+    const both = run([gpu(fail('w'), fail('w'))], ids);
+    expect(failures(both, { strict: true, requested: ids })).toEqual([]);
+    expect(both.summary.backends).toEqual([
+      { path: 'ort-web-webgpu', against: 'ort-web', tests: ['node/test_d'] },
+      { path: 'lepton-browser-webgpu', against: 'lepton-browser', tests: ['node/test_d'] },
+    ]);
+    expect(formatSummary(both, 3, 'report.json')).toContain('outcome differs, ort-web-webgpu vs ort-web: 1 (node/test_d)');
+  });
+
   it('prints per-suite pass counts and where the time went', () => {
     const text = formatSummary(run([same('test_a'), same('test_b')]), 20, 'report.json');
     expect(text).toContain('node                  2 tests  pass: ort-node 2  ort-web 2  lepton-server 2  lepton-browser 2');

@@ -4,8 +4,10 @@ import type { Summary, TestResult } from './runner';
 const LABELS: Record<string, string> = {
   'ort-node': 'raw onnxruntime-node',
   'ort-web': 'raw onnxruntime-web (wasm)',
+  'ort-web-webgpu': 'raw onnxruntime-web (webgpu, in Chromium)',
   'lepton-server': 'Lepton server (wire + infer over HTTP)',
   'lepton-browser': 'Lepton browser (wire + predictor in Chromium)',
+  'lepton-browser-webgpu': 'Lepton browser (predictor on webgpu)',
 };
 
 /** The human summary `npm run conformance` prints (and CI shows). */
@@ -24,11 +26,15 @@ export function formatSummary(run: SuiteRun, seconds: number, reportFile: string
       .join(', ');
     lines.push(`  ${(LABELS[id] ?? id).padEnd(48)} pass ${String(c.pass).padStart(4)}  fail ${String(c.fail).padStart(3)}  skip ${String(c.skip).padStart(3)}   (${cats})`);
   }
+  for (const [id, runtime] of Object.entries(run.runtimes ?? {})) lines.push(`  ${id}: ${runtime}`);
   for (const s of skippedPaths) lines.push(`  ${LABELS[s.path] ?? s.path}: skipped, ${s.reason}`);
   for (const l of summary.lost) {
     lines.push(`  lost by ${l.path} vs ${l.against}: ${l.tests.length}${l.tests.length ? ` (${l.tests.slice(0, 20).join(', ')})` : ''}`);
   }
   for (const g of summary.gained) if (g.tests.length) lines.push(`  passed by ${g.path} but not ${g.against}: ${g.tests.join(', ')}`);
+  for (const b of summary.backends ?? []) {
+    lines.push(`  outcome differs, ${b.path} vs ${b.against}: ${b.tests.length}${b.tests.length ? ` (${b.tests.slice(0, 20).join(', ')})` : ''}`);
+  }
   const time = Object.entries(run.seconds).map(([id, s]) => `${id} ${s.tests.toFixed(1)} s${s.start >= 0.05 ? ` (+${s.start.toFixed(1)} s start)` : ''}`);
   if (time.length) lines.push(`  time per path: ${time.join(', ')}`);
   lines.push(`  per-test results and reasons: ${reportFile}`);

@@ -10,6 +10,8 @@ export interface SuiteRun {
   skippedPaths: { path: string; reason: string }[];
   /** Seconds each path spent, starting (building the web app, a server, Chromium) and running the tests. */
   seconds: Partial<Record<PathId, { start: number; tests: number }>>;
+  /** What each path that says so found at start (e.g. its WebGPU adapter). */
+  runtimes?: Partial<Record<PathId, string>>;
 }
 
 /** Run tests one after another on every path (one core's worth of work: the machine is shared). */
@@ -42,5 +44,7 @@ export async function runSuite(
   } finally {
     for (const p of live) await p.close?.().catch(() => undefined);
   }
-  return { results, summary: summarize(results, live.map((p) => p.id)), skippedPaths, seconds };
+  const runtimes: SuiteRun['runtimes'] = {};
+  for (const p of live) if (p.runtime) runtimes[p.id] = p.runtime;
+  return { results, summary: summarize(results, live.map((p) => p.id)), skippedPaths, seconds, runtimes };
 }

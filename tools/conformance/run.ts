@@ -1,5 +1,6 @@
 /**
- * `node --import tsx tools/conformance/run.ts [--paths ort-node,ort-web,lepton-server,lepton-browser]
+ * `node --import tsx tools/conformance/run.ts [--paths ort-node,ort-web,lepton-server,lepton-browser
+ *   (default; opt-in: ort-web-webgpu,lepton-browser-webgpu)]
  *   [--suites node,simple,...] [--filter REGEX] [--limit N] [--out report.json] [--json] [--strict]`
  *
  * Runs Debian's libonnx-testdata (ONNX backend tests) through raw onnxruntime-node, raw onnxruntime-web (WASM,
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { failures, formatSummary } from './report';
-import { createPaths, PATH_IDS } from './create-paths';
+import { ALL_PATH_IDS, createPaths, PATH_IDS } from './create-paths';
 import { EDGE_VALUES_SUITE, writeEdgeValueTests } from './edge-values';
 import { runSuite } from './run-suite';
 import { listTests, SUITES, type SuiteName } from './suite';
@@ -25,8 +26,8 @@ function arg(name: string): string | undefined {
 
 async function main(): Promise<number> {
   const pathIds = (arg('paths')?.split(',') ?? PATH_IDS) as PathId[];
-  const unknown = pathIds.filter((p) => !PATH_IDS.includes(p));
-  if (unknown.length > 0) throw new Error(`unknown path(s) ${unknown.join(', ')}; expected some of ${PATH_IDS.join(', ')}`);
+  const unknown = pathIds.filter((p) => !ALL_PATH_IDS.includes(p));
+  if (unknown.length > 0) throw new Error(`unknown path(s) ${unknown.join(', ')}; expected some of ${ALL_PATH_IDS.join(', ')}`);
   const suites = (arg('suites')?.split(',') ?? SUITES) as SuiteName[];
   const filter = arg('filter') ? new RegExp(arg('filter')!) : undefined;
   const strict = process.argv.includes('--strict');
@@ -53,8 +54,9 @@ async function main(): Promise<number> {
   const out = arg('out') ?? 'tools/conformance/report.json';
   const { results, summary, skippedPaths } = run;
   const failed = failures(run, { strict, requested: pathIds });
-  writeFileSync(out, `${JSON.stringify({ seconds, pathSeconds: run.seconds, summary, skippedPaths, failed, results }, null, 1)}\n`);
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ seconds, pathSeconds: run.seconds, summary, skippedPaths, failed }));
+  const runtimes = run.runtimes;
+  writeFileSync(out, `${JSON.stringify({ seconds, pathSeconds: run.seconds, runtimes, summary, skippedPaths, failed, results }, null, 1)}\n`);
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ seconds, pathSeconds: run.seconds, runtimes, summary, skippedPaths, failed }));
   else console.log(formatSummary(run, seconds, out));
   for (const f of failed) console.log(`conformance FAILED: ${f}`);
   return failed.length > 0 ? 1 : 0;

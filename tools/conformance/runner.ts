@@ -15,7 +15,9 @@ export type Category =
   | 'runtime-error'
   | 'tolerance'
   | 'wrong-result'
-  | 'missing-output';
+  | 'missing-output'
+  /** A WebGPU path whose page had no adapter (normally the path does not start at all). */
+  | 'webgpu-unavailable';
 
 export interface PathResult {
   outcome: Outcome;
@@ -32,6 +34,7 @@ export interface TestResult {
 
 /** Sort an onnxruntime/Lepton error message into a category (kernel missing, load failure, dtype...). */
 export function categorize(message: string, phase: 'open' | 'run'): Category {
+  if (/WEBGPU_UNAVAILABLE/.test(message)) return 'webgpu-unavailable';
   if (/Could not find an implementation|NOT_IMPLEMENTED|not implemented|is not supported|Unsupported op/i.test(message)) return 'missing-kernel';
   if (/MODEL_LOAD_FAILED/.test(message) && !/Unsupported data type/i.test(message)) return 'model-load';
   if (/DTYPE_UNSUPPORTED|unsupported data type|Unsupported type|data type .* is not supported|bfloat16|float8/i.test(message)) return 'unsupported-dtype';
@@ -104,11 +107,21 @@ export interface Summary {
   /** Tests Lepton passes but the raw runtime fails (should be empty: our layers cannot fix a kernel). */
   gained: { path: PathId; against: PathId; tests: string[] }[];
   categories: Partial<Record<PathId, Partial<Record<Category, number>>>>;
+  /** Tests whose outcome differs between a WebGPU path and the same path on WASM (informational, not a verdict). */
+  backends: { path: PathId; against: PathId; tests: string[] }[];
 }
 
+/** Each Lepton path and the raw runtime it is held to. */
 const PAIRS: [PathId, PathId][] = [
   ['lepton-server', 'ort-node'],
   ['lepton-browser', 'ort-web'],
+  ['lepton-browser-webgpu', 'ort-web-webgpu'],
+];
+
+/** Each WebGPU path and the same path on WASM. */
+const BACKEND_PAIRS: [PathId, PathId][] = [
+  ['ort-web-webgpu', 'ort-web'],
+  ['lepton-browser-webgpu', 'lepton-browser'],
 ];
 
 export function summarize(results: readonly TestResult[], pathIds: readonly PathId[]): Summary {
@@ -134,5 +147,10 @@ export function summarize(results: readonly TestResult[], pathIds: readonly Path
     lost.push({ path, against, tests: results.filter((r) => r.paths[against]?.outcome === 'pass' && r.paths[path]?.outcome !== 'pass').map(name) });
     gained.push({ path, against, tests: results.filter((r) => r.paths[path]?.outcome === 'pass' && r.paths[against]?.outcome !== 'pass').map(name) });
   }
-  return { total: results.length, byPath, lost, gained, categories };
+  const backends: Summary['backends'] = [];
+  for (const [path, against] of BACKEND_PAIRS) {
+    if (!pathIds.includes(path) || !pathIds.includes(against)) continue;
+    backends.push({ path, against, tests: results.filter((r) => r.paths[path]?.outcome !== r.paths[against]?.outcome).map((r) => `${r.suite}/${r.name}`) });
+  }
+  return { total: results.length, byPath, lost, gained, categories, backends };
 }

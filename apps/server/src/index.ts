@@ -6,4 +6,4 @@ export { ModelRegistry, type VariantInput } from './registry/model-registry';
 export { DeviceRegistry, sha256Hex } from './devices/device-registry';
 export { ServerInference } from './inference/server-inference';
 export { ServerParity, withParity } from './parity/parity-service';
-export { HeadlessBrowser, CHROMIUM_PATH, type BrowserRunRequest } from './parity/headless-browser';
+export { HeadlessBrowser, CHROMIUM_PATH, chromiumArgs, type BrowserRunRequest } from './parity/headless-browser';

@@ -25,6 +25,11 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking
  */
 const WEBGPU_FLAG = '--enable-unsafe-webgpu';
 
+/** The command-line flags HeadlessBrowser launches Chromium with (also for pages outside the web app, e.g. the conformance runner's raw onnxruntime-web page). */
+export function chromiumArgs(options: { webgpu?: boolean } = {}): string[] {
+  return options.webgpu === false ? [...FLAGS] : [...FLAGS, WEBGPU_FLAG];
+}
+
 export interface HeadlessBrowserOptions {
   timeoutMs?: number;
   /** Offer WebGPU to the page (default true). Off, a 'webgpu' run fails with WEBGPU_UNAVAILABLE. */
@@ -46,8 +51,7 @@ export class HeadlessBrowser {
     const timeoutMs = options.timeoutMs ?? 60_000;
     // Loaded on the first browser parity run, not at server start (playwright-core is ~270 ms of startup).
     const { chromium } = await import('playwright-core');
-    const args = options.webgpu === false ? FLAGS : [...FLAGS, WEBGPU_FLAG];
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args });
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs(options) });
     try {
       const page = await browser.newPage();
       await page.goto(`${baseUrl.replace(/\/+$/, '')}/`, { timeout: timeoutMs });
