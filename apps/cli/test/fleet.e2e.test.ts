@@ -69,4 +69,11 @@ describe('lepton fleet commands', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error BAD_REQUEST: choose exactly one target/m);
   });
+
+  it('names a --server that is no URL (was UPSTREAM_UNAVAILABLE "Failed to parse URL") and an unknown --variant (was "variantPolicy: Invalid input")', async () => {
+    const url = await lepton(['devices', 'list', '--server', 'localhost:8080'], { LEPTON_API_KEY: ADMIN });
+    expect([url.code, url.stderr.trim()]).toEqual([1, "error BAD_REQUEST: option '--server <url>' argument 'localhost:8080' is invalid. expected an http:// or https:// URL."]);
+    const variant = await as(['deployments', 'create', 'silero-vad-v5', '5.0.0', '--all', '--variant', 'fp8']);
+    expect([variant.code, variant.stderr.trim()]).toEqual([1, 'error VALIDATION_FAILED: variantPolicy: Invalid option: expected one of "auto"|"fp32"|"fp16"|"int8"|"uint8"|"int4"']);
+  });
 });

@@ -85,7 +85,8 @@ export const DeploymentCreateSchema = z.object({
   /** Share of the targeted devices (stable per device) that get this version now. */
   percent: z.number().int().min(1).max(100).default(100),
   /** Variant policy: 'auto' chooses per device capabilities; otherwise this precision only. */
-  variantPolicy: z.union([z.literal('auto'), PrecisionSchema]).default('auto'),
+  // One enum, not a union with a literal: a bad value's error lists the choices (the union said "Invalid input").
+  variantPolicy: z.enum(['auto', ...PrecisionSchema.options]).default('auto'),
   /** The rollout halts when more than this share of the devices that reported have failed. */
   maxFailureRate: z.number().min(0).max(1).default(0.2),
   /** A device rolls back by itself when its local error rate passes this. */

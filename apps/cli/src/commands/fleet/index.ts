@@ -9,9 +9,14 @@ export interface FleetIo {
 
 export { devicesTable, deploymentsTable, deploymentStatus, age, table } from './format';
 
+const url = (value: string): string => {
+  if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError('expected an http:// or https:// URL.');
+  return value.replace(/\/+$/, '');
+};
+
 function server(cmd: Command): Command {
   return cmd
-    .option('--server <url>', 'server base URL', (v: string) => v.replace(/\/+$/, ''), 'http://127.0.0.1:8080')
+    .option('--server <url>', 'server base URL', url, 'http://127.0.0.1:8080')
     .addOption(new Option('--key <key>', 'admin API key').env('LEPTON_API_KEY'))
     .option('--json', 'print JSON');
 }
