@@ -115,6 +115,11 @@ describe('malformed frames are refused with a code and a message, before any all
     expect(codeOf(() => splitKserveBody(body, '-5'))).toBe('BAD_REQUEST');
     expect(codeOf(() => splitKserveBody(body, '12abc'))).toBe('BAD_REQUEST');
     expect(codeOf(() => splitKserveBody(body, 5))).toBe('BAD_REQUEST'); // cut JSON
+    // A header length of 0 on a body that is not empty: it said "(the body is empty)".
+    expect(() => splitKserveBody(body, '0')).toThrow(
+      'Inference-Header-Content-Length is 0; expected the length of the JSON inference header at the start of the 13-byte body',
+    );
+    expect(() => splitKserveBody(new Uint8Array(0), undefined)).toThrow('request has no JSON inference header (the body is empty)');
   });
 
   it('checks sizes against dtype x shape, negative and huge dims, datatype names', () => {

@@ -33,6 +33,13 @@ export function splitKserveBody(
         { headerLength: n, bodyLength: body.length },
       );
     }
+    if (n === 0 && body.length > 0) {
+      throw new LeptonError(
+        'BAD_REQUEST',
+        `Inference-Header-Content-Length is 0; expected the length of the JSON inference header at the start of the ${body.length}-byte body`,
+        { headerLength: 0, bodyLength: body.length },
+      );
+    }
     jsonEnd = n;
   }
   if (jsonEnd === 0) throw new LeptonError('BAD_REQUEST', 'request has no JSON inference header (the body is empty)');
