@@ -60,6 +60,11 @@ export function errorBodyOf(error: unknown): ErrorBody {
       details: z.flattenError(cause) as unknown as Record<string, unknown>,
     };
   }
+  // tRPC's own JSON.parse of the body (POST) or ?input= (GET): its message alone ("Unexpected end of JSON input")
+  // did not say what was being read.
+  if (error instanceof TRPCError && cause instanceof SyntaxError) {
+    return { code: 'BAD_REQUEST', message: `request input is not valid JSON (${cause.message}); expected the procedure's input as JSON: the POST body, or ?input= of a GET` };
+  }
   if (error instanceof TRPCError) {
     const code = FROM_TRPC[error.code] ?? 'INTERNAL';
     return { code, message: code === 'INTERNAL' ? 'internal error' : error.message };
