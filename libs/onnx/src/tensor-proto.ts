@@ -16,13 +16,13 @@ function tensorMessage(): protobuf.Type {
   return tensorType;
 }
 
-/** Decode a serialized TensorProto (an ONNX test's input_0.pb). MODEL_LOAD_FAILED when the bytes are not one. */
+/** Decode a serialized TensorProto (an ONNX test's input_0.pb). TENSOR_ENCODING_INVALID when the bytes are not one. */
 export function decodeTensorProto(bytes: Uint8Array): TensorProto {
   try {
     return tensorMessage().decode(bytes) as unknown as TensorProto;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new LeptonError('MODEL_LOAD_FAILED', `bytes (${bytes.length}) are not an ONNX TensorProto: ${reason}`);
+    throw new LeptonError('TENSOR_ENCODING_INVALID', `bytes (${bytes.length}) are not an ONNX TensorProto: ${reason}`);
   }
 }
 

@@ -73,6 +73,14 @@ describe('TensorProto <-> Tensor', () => {
     expect(() => tensorFromProto(tp)).toThrow(/complex64/);
   });
 
+  it('bytes that are not a TensorProto are TENSOR_ENCODING_INVALID naming their length (an input file, not a model: was MODEL_LOAD_FAILED)', () => {
+    for (const text of ['{"a":1}', 'hello world']) {
+      expect(() => decodeTensorProto(new TextEncoder().encode(text))).toThrow(
+        expect.objectContaining({ code: 'TENSOR_ENCODING_INVALID', message: expect.stringMatching(new RegExp(`^bytes \\(${text.length}\\) are not an ONNX TensorProto: `)) }),
+      );
+    }
+  });
+
   it('rejects data that does not fill the dims', () => {
     const tp = tensorToProto('short', { dtype: 'float32', shape: [2], data: new Float32Array(2) });
     tp.dims = [3];

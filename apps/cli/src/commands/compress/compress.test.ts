@@ -44,6 +44,22 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
     expect(again.size).toBe(doc.bytesAfter);
   });
 
+  it('--exclude-nodes keeps the named nodes float32 in every mode; an unknown node name is VALIDATION_FAILED (int8-weight ignored node names, and typos passed silently)', async () => {
+    const conv = 'If_0_else_branch__Inline_0__/encoder/0/reparam_conv/Conv';
+    const weight = 'If_0_else_branch__Inline_0__encoder.0.reparam_conv.weight';
+    const quantized = (doc: { report: { quantized: { name: string }[] } }) => doc.report.quantized.map((q) => q.name.split(':').pop());
+    const all = JSON.parse((await lepton('quantize', SILERO, '-o', join(dir, 'all.onnx'), '--json')).join('\n'));
+    expect(quantized(all)).toContain(weight);
+    const kept = JSON.parse((await lepton('quantize', SILERO, '-o', join(dir, 'kept.onnx'), '--json', '--exclude-nodes', conv)).join('\n'));
+    expect(quantized(kept)).not.toContain(weight);
+    expect(quantized(kept)).toHaveLength(quantized(all).length - 1);
+    expect(kept.bytesAfter).toBeGreaterThan(all.bytesAfter);
+    const err = await lepton('quantize', SILERO, '-o', join(dir, 'typo.onnx'), '--exclude-nodes', `${conv},Conv_typo`).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((err as Error).message).toMatch(/^--exclude-nodes "Conv_typo": the model has no node of that name; expected node names of the model, such as "/);
+    expect(existsSync(join(dir, 'typo.onnx'))).toBe(false);
+  });
+
   it('convert --fp16 and prune write loadable models', async () => {
     const f16 = join(dir, 'silero-fp16.onnx');
     const [line] = await lepton('convert', SILERO, '-o', f16, '--fp16');

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { LeptonError } from '@lepton/tensor-core';
-import { calibrateAndQuantize, inspectModel, quantizeDynamic, quantizeWeightsInt8, stampSessionOptions, type CalibrationMethod } from '@lepton/onnx';
+import { allGraphs, calibrateAndQuantize, inspectModel, quantizeDynamic, quantizeWeightsInt8, stampSessionOptions, type CalibrationMethod, type ModelProto, type NodeProto } from '@lepton/onnx';
 import { list, loadModel, saveModel, stdout, type Out } from './files';
 import { withProgress, type ProgressStream } from './progress';
 import { CALIBRATION_KEY, describeSource, loadSamples, parseSampleSpec } from './samples';
@@ -44,9 +44,11 @@ export function registerQuantizeCommand(program: Command, out: Out = stdout, pro
     .option('--json', 'print the pass report as JSON')
     .action(async (file: string, flags: Flags) => {
       const { proto, size } = await loadModel(file);
+      const excludedInputs = excludedNodeInputs(proto, flags.excludeNodes ?? []);
       let result;
       if (flags.mode === 'int8-weight') {
-        result = quantizeWeightsInt8(proto, { perChannel: flags.perChannel, ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}), exclude: flags.excludeNodes ?? [] });
+        // The weight-only pass excludes weights: those the named nodes read.
+        result = quantizeWeightsInt8(proto, { perChannel: flags.perChannel, ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}), exclude: excludedInputs });
       } else if (flags.mode === 'int8-dynamic') {
         result = quantizeDynamic(proto, { perChannel: flags.perChannel, ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}), excludeNodes: flags.excludeNodes ?? [] });
       } else {
@@ -86,4 +88,22 @@ export function registerQuantizeCommand(program: Command, out: Out = stdout, pro
         if (calibration) out(`calibrated on ${describeSource(calibration)}; evaluate on other samples (lepton eval refuses these)`);
       }
     });
+}
+
+/**
+ * --exclude-nodes: every name must be a node of the model (main graph or any subgraph), else VALIDATION_FAILED
+ * naming the unknown ones (a typo would otherwise quantize what the user meant to keep). Returns the names of the
+ * tensors those nodes read, which is what the weight-only pass excludes.
+ */
+export function excludedNodeInputs(proto: ModelProto, names: string[]): string[] {
+  if (names.length === 0) return [];
+  const nodes = new Map<string, NodeProto>();
+  for (const scope of allGraphs(proto.graph)) for (const n of scope.graph.node) if (n.name) nodes.set(n.name, n);
+  const unknown = names.filter((n) => !nodes.has(n));
+  if (unknown.length > 0) {
+    const some = [...nodes.keys()].slice(0, 3).map((n) => JSON.stringify(n));
+    const expected = some.length > 0 ? `node names of the model, such as ${some.join(', ')}` : 'node names, but none of the model\'s nodes has a name';
+    throw new LeptonError('VALIDATION_FAILED', `--exclude-nodes ${unknown.map((n) => JSON.stringify(n)).join(', ')}: the model has no node of that name; expected ${expected}`);
+  }
+  return [...new Set(names.flatMap((n) => nodes.get(n)!.input.filter((i) => i !== '')))];
 }
