@@ -98,7 +98,7 @@ export function registerQuantizeCommand(program: Command, out: Out = stdout, pro
 export function excludedNodeInputs(proto: ModelProto, names: string[]): string[] {
   if (names.length === 0) return [];
   const nodes = new Map<string, NodeProto>();
-  for (const scope of allGraphs(proto.graph)) for (const n of scope.graph.node) if (n.name) nodes.set(n.name, n);
+  for (const scope of proto.graph ? allGraphs(proto.graph) : []) for (const n of scope.graph.node) if (n.name) nodes.set(n.name, n);
   const unknown = names.filter((n) => !nodes.has(n));
   if (unknown.length > 0) {
     const some = [...nodes.keys()].slice(0, 3).map((n) => JSON.stringify(n));
