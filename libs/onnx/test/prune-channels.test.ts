@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, evaluateVariant, makeValueInfo, pruneWeights, readFloat32, readIntegers, type ModelProto, type PrunedChannelsReport, type Sample } from '../src';
 import { bytes, f32, graph, i64, intAttr, ints, model, node, randomFloats } from './support/build';
-import { MNIST_PATH, hasMnist, mnistDigits } from './support/data';
+import { MNIST_PATH, hasMnist, mnistDigits, sileroBytes } from './support/data';
 import { checkModels, createRunner, createWebRunner, hasChecker, maxAbs, maxAbsDiff, ortWeb, run, tensor } from './support/ort';
 
 // Structured pruning through Reshape/Flatten into MatMul/Gemm and through depthwise convolutions. The proof of each
@@ -293,5 +293,12 @@ describe.skipIf(!hasMnist)('prune channels on mnist-8 (../shared/models/mnist-8.
     // onnxruntime-web decides every digit as onnxruntime-node does.
     const web = await evaluateVariant(r.model, r.model, samples.slice(0, 200), async (b) => (b === r.model ? createWebRunner(b) : createRunner(b)), { ...spec, variant: 'web' });
     expect(web.outputs[0]!.agreement).toBe(1);
+  });
+
+  it('says which layers it did not look at: Silero VAD keeps all of its convolutions inside If subgraphs', () => {
+    const r = pruneWeights(sileroBytes(), { sparsity: 0.25, mode: 'channels' });
+    expect(r.report.channels).toEqual([]);
+    expect(r.report.notes).toContainEqual(expect.stringMatching(/^\d+ Conv(\/[A-Za-z]+)* nodes inside If\/Loop\/Scan subgraphs: channel pruning cuts the main graph only$/));
+    expect(r.report.overallSparsity).toBe(0);
   });
 });

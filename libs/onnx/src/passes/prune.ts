@@ -1,5 +1,5 @@
 import { LeptonError } from '@lepton/tensor-core';
-import { outputNames } from '../graph';
+import { allGraphs, outputNames } from '../graph';
 import { OnnxType } from '../proto/types';
 import { readFloat32, setTensorData, tensorDims } from '../tensors';
 import { findWeights } from '../weights';
@@ -68,7 +68,7 @@ export function pruneWeights(input: ModelInput, options: PruneOptions): PassResu
   if (mode === 'channels') {
     const r = pruneChannels(model, s, exclude);
     report.channels = r.pairs;
-    report.notes = r.skipped;
+    report.notes = [...r.skipped, ...subgraphLayersNote(model)];
     report.overallSparsity = r.valuesBefore ? 1 - r.valuesAfter / r.valuesBefore : 0;
     stampPass(model, 'prune', opts);
     return finish(model, report);
@@ -92,6 +92,15 @@ export function pruneWeights(input: ModelInput, options: PruneOptions): PassResu
   report.overallSparsity = total ? zeros / total : 0;
   stampPass(model, 'prune', opts);
   return finish(model, report);
+}
+
+/** Layers channel pruning does not look at: those inside If/Loop/Scan subgraphs (it cuts the main graph only). */
+function subgraphLayersNote(model: ReturnType<typeof workingCopy>): string[] {
+  const LAYERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+  const inside = allGraphs(model.graph!).slice(1).flatMap((scope) => scope.graph.node.filter((n) => LAYERS.has(n.opType)));
+  if (inside.length === 0) return [];
+  const ops = [...new Set(inside.map((n) => n.opType))].sort().join('/');
+  return [`${inside.length} ${ops} node${inside.length === 1 ? '' : 's'} inside If/Loop/Scan subgraphs: channel pruning cuts the main graph only`];
 }
 
 /** Zero the round(sparsity * n) smallest-magnitude values; returns the largest magnitude zeroed (0 if none). */
