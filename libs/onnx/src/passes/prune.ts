@@ -97,7 +97,7 @@ export function pruneWeights(input: ModelInput, options: PruneOptions): PassResu
 /** Layers channel pruning does not look at: those inside If/Loop/Scan subgraphs (it cuts the main graph only). */
 function subgraphLayersNote(model: ReturnType<typeof workingCopy>): string[] {
   const LAYERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
-  const inside = allGraphs(model.graph!).slice(1).flatMap((scope) => scope.graph.node.filter((n) => LAYERS.has(n.opType)));
+  const inside = allGraphs(model.graph!).slice(1).flatMap((scope) => scope.graph.node.filter((n) => LAYERS.has(n.opType ?? '')));
   if (inside.length === 0) return [];
   const ops = [...new Set(inside.map((n) => n.opType))].sort().join('/');
   return [`${inside.length} ${ops} node${inside.length === 1 ? '' : 's'} inside If/Loop/Scan subgraphs: channel pruning cuts the main graph only`];
