@@ -128,7 +128,10 @@ export async function runInBrowser(client: LeptonClient, req: BrowserRunRequest)
     };
   } catch (err) {
     const { code, message } = describeError(err, 'browser');
-    return { ...base, ok: false, error: { code, message } };
+    // onnxruntime-web 1.30: after a WebGPU kernel throws, every later WebGPU run in the page fails with "kernel ...
+    // is not allowed to be called recursively" (tools/conformance/README.md, WebGPU). Say what the user can do.
+    const stuck = ep === 'webgpu' && /not allowed to be called recursively/.test(message);
+    return { ...base, ok: false, error: { code, message: stuck ? `${message} (onnxruntime-web's WebGPU backend is unusable in this page after an earlier kernel error; reload the page to run on WebGPU again)` : message } };
   } finally {
     if (req.release && key) {
       const pending = predictors.get(key);
