@@ -24,12 +24,12 @@ const FROM_TRPC: Partial<Record<TrpcCode, ErrorCode>> = {
   NOT_FOUND: 'ROUTE_NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN: 'FORBIDDEN',
-  PAYLOAD_TOO_LARGE: 'BAD_REQUEST',
+  PAYLOAD_TOO_LARGE: 'BODY_TOO_LARGE',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   METHOD_NOT_SUPPORTED: 'BAD_REQUEST',
   // tRPC's own transport checks (a POST without application/json, ...) are the caller's fault, not ours: they
   // keep tRPC's 4xx status and message instead of reading as an internal error.
-  UNSUPPORTED_MEDIA_TYPE: 'BAD_REQUEST',
+  UNSUPPORTED_MEDIA_TYPE: 'CONTENT_TYPE_UNSUPPORTED',
   UNPROCESSABLE_CONTENT: 'BAD_REQUEST',
   CLIENT_CLOSED_REQUEST: 'BAD_REQUEST',
   TIMEOUT: 'BAD_REQUEST',

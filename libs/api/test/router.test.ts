@@ -125,7 +125,7 @@ describe('error shape over HTTP (fetch adapter)', () => {
     expect((json.error.data['lepton'] as { message: string }).message).toMatch(/^wav: .*character "\*" at position 4 /);
   });
 
-  it('answers a POST that is not JSON with 415 BAD_REQUEST naming the content type, not an internal error', async () => {
+  it('answers a POST that is not JSON with 415 CONTENT_TYPE_UNSUPPORTED naming the content type, not an internal error', async () => {
     const { services } = fakeServices();
     // A Request with a string body and no content-type header is sent as text/plain;charset=UTF-8.
     const post = async (headers: Record<string, string>) => {
@@ -139,7 +139,7 @@ describe('error shape over HTTP (fetch adapter)', () => {
     };
     const plain = await post({ 'content-type': 'text/plain' });
     expect(plain.status).toBe(415);
-    expect(plain.lepton.code).toBe('BAD_REQUEST');
+    expect(plain.lepton.code).toBe('CONTENT_TYPE_UNSUPPORTED');
     expect(plain.lepton.message).toContain('text/plain');
   });
 

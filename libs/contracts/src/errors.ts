@@ -6,6 +6,10 @@ import { z } from 'zod';
  */
 export const ERROR_CODES = {
   BAD_REQUEST: { trpc: 'BAD_REQUEST', http: 400 },
+  /** A request body over the route's size limit (the tRPC body limit); sent with 413. */
+  BODY_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', http: 413 },
+  /** A request body whose Content-Type the route does not take (or none); sent with 415. */
+  CONTENT_TYPE_UNSUPPORTED: { trpc: 'UNSUPPORTED_MEDIA_TYPE', http: 415 },
   /** No route has this method and path (unknown path, or a path that takes another method). */
   ROUTE_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
   /** A byte range that selects nothing of the artifact (first position at or past the end, `-0`); sent with 416. */

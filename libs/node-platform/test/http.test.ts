@@ -104,7 +104,7 @@ describe('POST /api/v1/vad/detect', () => {
     const res = await fetch(`${url}/api/v1/vad/detect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'RIFF' });
     expect(res.status).toBe(415);
     expect(await res.json()).toEqual({
-      code: 'BAD_REQUEST',
+      code: 'CONTENT_TYPE_UNSUPPORTED',
       message: 'content-type "text/plain"; expected audio/wav, audio/x-wav, audio/wave, application/octet-stream',
       details: { expected: ['audio/wav', 'audio/x-wav', 'audio/wave', 'application/octet-stream'] },
     });
@@ -113,7 +113,7 @@ describe('POST /api/v1/vad/detect', () => {
     expect(((await empty.json()) as { code: string }).code).toBe('WAV_EMPTY');
   });
 
-  it('answers a tRPC POST that is not JSON with 415 BAD_REQUEST naming the content type (it was INTERNAL)', async () => {
+  it('answers a tRPC POST that is not JSON with 415 CONTENT_TYPE_UNSUPPORTED naming the content type (it was INTERNAL)', async () => {
     const body = JSON.stringify({ model: 'x', inputs: [] });
     const cases: [Record<string, string>, string][] = [
       [{ 'content-type': 'text/plain' }, 'content-type "text/plain"; expected application/json'],
@@ -126,7 +126,7 @@ describe('POST /api/v1/vad/detect', () => {
       const res = await fetch(`${url}/trpc/infer`, { method: 'POST', headers, body: new TextEncoder().encode(body) });
       expect(res.status).toBe(415);
       const json = (await res.json()) as { error: { message: string; data: { httpStatus: number; lepton: { code: string; message: string } } } };
-      expect(json.error.data.lepton).toMatchObject({ code: 'BAD_REQUEST', message });
+      expect(json.error.data.lepton).toMatchObject({ code: 'CONTENT_TYPE_UNSUPPORTED', message });
       expect(json.error.message).toBe(message);
       expect(json.error.data.httpStatus).toBe(415);
     }
@@ -159,7 +159,10 @@ describe('tRPC and health on the same instance', () => {
       const data = (err as TRPCClientError<AppRouter>).data!;
       expect(data.httpStatus).toBe(413);
       expect(data.code).toBe('PAYLOAD_TOO_LARGE');
-      expect(data.lepton.message).toBe('request body is larger than the 1024 bytes tRPC accepts; stream WAVs to POST /api/v1/vad/detect');
+      expect(data.lepton.code).toBe('BODY_TOO_LARGE');
+      expect(data.lepton.message).toMatch(
+        /^POST \/trpc\/vad\.detect: the request body is \d+ bytes; tRPC requests take at most 1024 bytes; send WAVs larger than that as the raw body of POST \/api\/v1\/vad\/detect, /,
+      );
     } finally {
       await small.close();
     }

@@ -1,7 +1,15 @@
 import type { FastifyError, FastifyReply } from 'fastify';
 import { isLeptonError } from '@lepton/tensor-core';
-import { ERROR_CODES, type ErrorBody } from '@lepton/contracts';
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@lepton/contracts';
 import { errorBodyOf } from '@lepton/api';
+
+/** Lepton codes for the 4xx statuses Fastify itself answers with, so code and status agree (ERROR_CODES). */
+const FASTIFY_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  413: 'BODY_TOO_LARGE',
+  415: 'CONTENT_TYPE_UNSUPPORTED',
+};
 
 /**
  * The HTTP status and `{ code, message, details }` body for an error on a plain HTTP route: the same body tRPC
@@ -15,7 +23,7 @@ export function httpErrorOf(err: unknown): { status: number; body: ErrorBody } {
   // Fastify's own 4xx errors (unsupported media type, malformed JSON, body too large) keep their status.
   const status = (err as Partial<FastifyError>).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : 'BAD_REQUEST';
+    const code = FASTIFY_STATUS_CODES[status] ?? 'BAD_REQUEST';
     return { status, body: { code, message: (err as Error).message } };
   }
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
@@ -27,7 +35,7 @@ export function httpErrorOf(err: unknown): { status: number; body: ErrorBody } {
  */
 export function unsupportedMediaType(contentType: string | undefined, expected: readonly string[]): { status: number; body: ErrorBody } {
   const sent = contentType === undefined || contentType === '' ? 'no content-type header' : `content-type ${JSON.stringify(contentType.slice(0, 100))}`;
-  return { status: 415, body: { code: 'BAD_REQUEST', message: `${sent}; expected ${expected.join(', ')}`, details: { expected: [...expected] } } };
+  return { status: 415, body: { code: 'CONTENT_TYPE_UNSUPPORTED', message: `${sent}; expected ${expected.join(', ')}`, details: { expected: [...expected] } } };
 }
 
 /** Fastify's error for a request body no registered parser takes. */

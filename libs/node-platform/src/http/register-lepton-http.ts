@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { isLeptonError } from '@lepton/tensor-core';
 import { appRouter, type AppRouter, type LeptonServices } from '@lepton/api';
-import { vadStreamRoute } from './vad-stream-route';
+import { ERROR_CODES, type ErrorBody } from '@lepton/contracts';
+import { VAD_STREAM_PATH, vadStreamRoute } from './vad-stream-route';
 import { httpErrorOf, isMediaTypeError, unsupportedMediaType } from './error-reply';
 import { sendRouteNotFound } from './fallback-errors';
 import { kserveRoutes, type KserveRouteOptions } from '../kserve/kserve-routes';
@@ -28,6 +29,28 @@ class TrpcMediaTypeError extends Error {
   constructor(readonly contentType: string | undefined) {
     super('unsupported content type');
   }
+}
+
+/**
+ * The 413 of a tRPC body over the limit, naming the route, the body's size and the limit. Only vad.detect has a
+ * streaming twin without that limit, so only its callers are sent there.
+ */
+function bodyTooLarge(request: FastifyRequest, limit: number): ErrorBody {
+  const q = request.url.indexOf('?');
+  const path = (q < 0 ? request.url : request.url.slice(0, q)).slice(0, 200);
+  const header = request.headers['content-length'];
+  const declared = header === undefined ? NaN : Number(header);
+  // Fastify refuses a declared length at once; a chunked body only once its bytes pass the limit.
+  const size = declared > limit ? `is ${declared} bytes` : `passed ${limit} bytes${header === undefined ? ' (chunked, no content-length)' : ''}`;
+  const mib = limit % (1024 * 1024) === 0 ? ` (${limit / (1024 * 1024)} MiB)` : '';
+  const vad = /(^|[/,])vad\.detect(,|$)/.test(path)
+    ? `; send WAVs larger than that as the raw body of POST ${VAD_STREAM_PATH}, which reads them as they arrive`
+    : '';
+  return {
+    code: 'BODY_TOO_LARGE',
+    message: `${request.method} ${path}: the request body ${size}; tRPC requests take at most ${limit} bytes${mib}${vad}`,
+    details: { limit, ...(declared > limit ? { size: declared } : {}) },
+  };
 }
 
 /**
@@ -64,13 +87,14 @@ export async function registerLeptonHttp(
         err instanceof TrpcMediaTypeError || isMediaTypeError(err)
           ? unsupportedMediaType(request.headers['content-type'], ['application/json'])
           : httpErrorOf(err);
-      const trpcCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
-      const message = status === 413 ? `request body is larger than the ${bodyLimit} bytes tRPC accepts; stream WAVs to POST /api/v1/vad/detect` : body.message;
+      const lepton = body.code === 'BODY_TOO_LARGE' ? bodyTooLarge(request, bodyLimit) : body;
+      // The tRPC code follows our code (413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE), as for procedure errors.
+      const trpcCode = status >= 500 ? 'INTERNAL_SERVER_ERROR' : ERROR_CODES[lepton.code].trpc;
       return reply.code(status).send({
         error: {
-          message,
+          message: lepton.message,
           code: TRPC_ERROR_CODES_BY_KEY[trpcCode],
-          data: { code: trpcCode, httpStatus: status, zodError: null, lepton: { ...body, message } },
+          data: { code: trpcCode, httpStatus: status, zodError: null, lepton },
         },
       });
     });
