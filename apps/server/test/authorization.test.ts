@@ -80,7 +80,8 @@ const MATRIX: { name: string; allowed: Caller[]; call: (c: Client) => Promise<un
   {
     name: 'deployments.create',
     allowed: ['admin'],
-    call: (c) => c.deployments.create.mutate({ model: 'silero-vad-v5', version: '5.0.0', target: { deviceIds: ['dev_nobody'] } }),
+    // A group no device is in: targets nobody (device ids that are not enrolled are DEVICE_NOT_FOUND).
+    call: (c) => c.deployments.create.mutate({ model: 'silero-vad-v5', version: '5.0.0', target: { group: 'nobody' } }),
   },
   { name: 'deployments.list', allowed: ['admin'], call: (c) => c.deployments.list.query() },
   { name: 'deployments.status', allowed: ['admin'], call: (c) => c.deployments.status.query({ id: 'dep_default_silero-vad-v5' }) },

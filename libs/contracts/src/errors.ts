@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   SIGNATURE_INVALID: { trpc: 'INTERNAL_SERVER_ERROR', http: 502 },
   ENROLLMENT_EXPIRED: { trpc: 'UNAUTHORIZED', http: 401 },
   DEPLOYMENT_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
+  /** A device id (e.g. in a deployment's target) that is not enrolled on this server. */
+  DEVICE_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
   QUEUE_FULL: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
   QUEUE_TIMEOUT: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
   DATABASE_UNAVAILABLE: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },

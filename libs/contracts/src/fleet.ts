@@ -22,6 +22,17 @@ export const ApiKeyCreateSchema = z.object({
 export const ApiKeyCreatedSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema, key: z.string() });
 export type ApiKeyCreated = z.infer<typeof ApiKeyCreatedSchema>;
 
+/**
+ * A device group: what an enrollment token puts a device in and what a deployment can target. One schema for
+ * both, so a deployment cannot target a group that no device can be in (empty, blank, upper case...).
+ */
+export const GroupNameSchema = z
+  .string()
+  .max(64, { error: (iss) => `a group name has at most 64 characters; this one has ${String(iss.input).length}` })
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a group name; expected 1 to 64 of a-z 0-9 . _ - starting with a letter or digit`,
+  });
+
 export const EnrollTokenCreateSchema = z.object({
   /** Seconds until the token expires (default one day). */
   ttlSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
@@ -74,7 +85,7 @@ export function canonicalJson(value: unknown): string {
 
 export const DeploymentTargetSchema = z.union([
   z.object({ deviceIds: z.array(z.string().min(1)).min(1).max(10_000) }),
-  z.object({ group: z.string().min(1).max(64) }),
+  z.object({ group: GroupNameSchema }),
   z.object({ all: z.literal(true) }),
 ]);
 

@@ -58,6 +58,7 @@ export class DeploymentService {
   async create(input: DeploymentCreate, id = `dep_${randomUUID()}`): Promise<Deployment> {
     const d = DeploymentCreateSchema.parse(input);
     await this.registry.get(d.model, d.version); // MODEL_NOT_FOUND names what exists
+    if ('deviceIds' in d.target) await this.checkEnrolled(d.target.deviceIds);
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
       await lockForSeq(this.db, trx, 'deployments');
@@ -81,6 +82,30 @@ export class DeploymentService {
         .execute();
     });
     return this.get(id);
+  }
+
+  /**
+   * A deployment to device ids that are not enrolled would target nobody, silently: DEVICE_NOT_FOUND names them
+   * (the first 10) before anything is written. Groups are not checked: devices may enroll into one later.
+   */
+  private async checkEnrolled(deviceIds: readonly string[]): Promise<void> {
+    const wanted = [...new Set(deviceIds)];
+    const known = new Set<string>();
+    // Chunks keep each query under SQLite's and PostgreSQL's limits on bound parameters.
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await this.db.selectFrom('devices').select('id').where('id', 'in', wanted.slice(i, i + 500)).execute();
+      for (const r of rows) known.add(r.id);
+    }
+    const unknown = wanted.filter((id) => !known.has(id));
+    if (unknown.length === 0) return;
+    const named = unknown.slice(0, 10).map((id) => JSON.stringify(id)).join(', ') + (unknown.length > 10 ? ` and ${unknown.length - 10} more` : '');
+    const what =
+      wanted.length === 1 ? `device ${named} is not enrolled` : `${unknown.length} of ${wanted.length} devices ${unknown.length === 1 ? 'is' : 'are'} not enrolled`;
+    throw new LeptonError(
+      'DEVICE_NOT_FOUND',
+      `target.deviceIds: ${what} on this server${wanted.length === 1 ? '' : `: ${named}`}; see devices.list for the enrolled devices`,
+      { unknown: unknown.slice(0, 100), count: unknown.length },
+    );
   }
 
   /** The bundled model goes to every device unless someone deployed that model already. */
