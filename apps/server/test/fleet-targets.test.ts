@@ -6,7 +6,7 @@ import { startTestServer, tempDataDir, trpcFailure } from './helpers';
 
 /**
  * Fleet input that names nothing over real HTTP: a deployment to device ids that are not enrolled (it was created
- * and targeted nobody), and a group target no device can be in.
+ * and targeted nobody), a group target no device can be in, and an enrollment token for an empty group.
  */
 const ADMIN = 'fleet-targets-admin-key';
 const MODEL = 'silero-vad-v5';
@@ -73,5 +73,26 @@ describe('deployments.create target', () => {
   it('takes a group that no device is in yet (devices may enroll into it later)', async () => {
     const dep = await admin.deployments.create.mutate({ model: MODEL, version: '5.0.0', target: { group: 'later' } });
     expect(dep).toMatchObject({ target: { group: 'later' }, status: 'active' });
+  });
+});
+
+describe('devices.createToken group', () => {
+  it('refuses an empty or blank group with VALIDATION_FAILED naming the field and the value', async () => {
+    for (const group of ['', ' ', '\t']) {
+      const failure = await trpcFailure(admin.devices.createToken.mutate({ ttlSeconds: 600, group }));
+      expect(failure).toEqual({
+        httpStatus: 400,
+        code: 'VALIDATION_FAILED',
+        message: `group: ${JSON.stringify(group)} is not a group name; expected 1 to 64 of a-z 0-9 . _ - starting with a letter or digit`,
+      });
+    }
+    const long = await trpcFailure(admin.devices.createToken.mutate({ ttlSeconds: 600, group: 'g'.repeat(65) }));
+    expect(long.message).toBe('group: a group name has at most 64 characters; this one has 65');
+  });
+
+  it('keeps the group optional', async () => {
+    const none = await admin.devices.createToken.mutate({ ttlSeconds: 600 });
+    expect(none.group).toBeUndefined();
+    expect((await admin.devices.createToken.mutate({ ttlSeconds: 600, group: 'lab.v2_a-1' })).group).toBe('lab.v2_a-1');
   });
 });

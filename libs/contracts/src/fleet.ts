@@ -37,7 +37,7 @@ export const EnrollTokenCreateSchema = z.object({
   /** Seconds until the token expires (default one day). */
   ttlSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
   /** Group the enrolled device joins (deployments can target it). */
-  group: z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9._-]*$/).optional(),
+  group: GroupNameSchema.optional(),
 });
 export const EnrollTokenCreatedSchema = z.object({ token: z.string(), expiresAt: z.string(), group: z.string().optional() });
 export type EnrollTokenCreated = z.infer<typeof EnrollTokenCreatedSchema>;
