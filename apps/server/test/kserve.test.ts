@@ -227,6 +227,19 @@ describe('malformed requests: each a 4xx { error } with a message, and the serve
       400,
       /tensor 'x' data is null; expected an array of 4 values for FP32 \[1, 4\], or a binary_data_size parameter/,
     ],
+    // The protocol's data is an array (flat or nested): a string was counted as one value ("data holds 1").
+    [
+      'data: "abc"',
+      () => postJson('/v2/models/tiny-batch/infer', { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: 'abc' }, { name: 'b', shape: [1, 3], datatype: 'BOOL', data: [true, false, true] }] }),
+      400,
+      /^tensor 'x' data is the string "abc"; expected an array of 4 values for FP32 \[1, 4\], or a binary_data_size parameter; the array may be flat or nested by the shape$/,
+    ],
+    [
+      'data: true (not [true]) for a one-element tensor',
+      () => postJson('/v2/models/tiny-batch/infer', { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }, { name: 'b', shape: [1], datatype: 'BOOL', data: true }] }),
+      400,
+      /^tensor 'b' data is the boolean true; expected an array of 1 values for BOOL \[1\], or a binary_data_size parameter; the array may be flat or nested by the shape$/,
+    ],
     ['BOOL binary byte other than 0 or 1', () => postBinary('/v2/models/tiny-batch/infer', tinyHeader(16), [new Uint8Array(16), new Uint8Array([1, 7, 0])]), 400, /tensor 'b': BOOL byte 1 is 7; expected 0 \(false\) or 1 \(true\)/],
     [
       'JSON BOOL "yes"',

@@ -154,10 +154,13 @@ describe('malformed frames are refused with a code and a message, before any all
   it('says data: null (or an object) is no data, naming what it expected', () => {
     const nul = errorOf(bin({ shape: [2, 2], data: null }));
     expect(nul.code).toBe('BAD_REQUEST');
-    expect(nul.message).toBe("tensor 'x' data is null; expected an array of 4 values for FP32 [2, 2], or a binary_data_size parameter");
+    expect(nul.message).toBe("tensor 'x' data is null; expected an array of 4 values for FP32 [2, 2], or a binary_data_size parameter; the array may be flat or nested by the shape");
     // Shape [1] used to get past the count and fail as 'data[0] is null'; it is the same fault.
     expect(bin({ shape: [1], data: null })).toThrow("tensor 'x' data is null; expected an array of 1 values for FP32 [1]");
     expect(bin({ data: { a: 1 } })).toThrow("tensor 'x' data is an object; expected an array of 2 values for FP32 [2]");
+    // A string or a bare number is no array either (a string was counted as one value: 'data holds 1').
+    expect(bin({ data: 'abc' })).toThrow("tensor 'x' data is the string \"abc\"; expected an array of 2 values for FP32 [2]");
+    expect(bin({ shape: [1], data: 5 })).toThrow("tensor 'x' data is the number 5; expected an array of 1 values for FP32 [1]");
   });
 
   it('takes BOOL bytes 0 and 1 only (the binary extension: true is the byte 1, false the byte 0)', () => {

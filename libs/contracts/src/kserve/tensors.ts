@@ -55,8 +55,7 @@ export function kserveShape(what: string, shape: readonly unknown[]): { shape: n
 }
 
 /** Nested or flat JSON tensor data, flattened row-major (the protocol allows both). */
-function flatten(data: unknown, what: string): WireValue[] {
-  if (!Array.isArray(data)) return [data as WireValue];
+function flatten(data: unknown[], what: string): WireValue[] {
   if (!data.some(Array.isArray)) return data as WireValue[];
   const out: WireValue[] = [];
   const walk = (v: unknown, depth: number): void => {
@@ -69,6 +68,14 @@ function flatten(data: unknown, what: string): WireValue[] {
   };
   walk(data, 0);
   return out;
+}
+
+/** What a JSON `data` that is not an array holds, for the message (long strings cut). */
+function describeNonArray(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `the ${typeof v} ${String(v)}`;
+  return 'an object';
 }
 
 function binarySize(what: string, parameters: Record<string, unknown> | undefined, maxBytes: number): number | undefined {
@@ -103,11 +110,13 @@ export function readKserveTensor(entry: KserveTensor, cursor: BinaryCursor, maxB
     if (entry.data === undefined) {
       throw new LeptonError('BAD_REQUEST', `${what} has neither data nor a binary_data_size parameter`);
     }
-    // null or an object is no tensor data at all: say so, rather than counting it as one element.
-    if (entry.data === null || (typeof entry.data === 'object' && !Array.isArray(entry.data))) {
+    // The protocol's tensor data is always an array: a string, number, null or object is no tensor data at all.
+    // Say so, rather than counting it as one element ("data holds 1").
+    if (!Array.isArray(entry.data)) {
       throw new LeptonError(
         'BAD_REQUEST',
-        `${what} data is ${entry.data === null ? 'null' : 'an object'}; expected an array of ${count} values for ${entry.datatype} [${shape.join(', ')}], or a binary_data_size parameter`,
+        `${what} data is ${describeNonArray(entry.data)}; expected an array of ${count} values for ${entry.datatype} [${shape.join(', ')}], or a binary_data_size parameter; the array may be flat or nested by the shape`,
+        { received: entry.data === null ? 'null' : typeof entry.data },
       );
     }
     const values = flatten(entry.data, what);
