@@ -76,4 +76,13 @@ describe('lepton fleet commands', () => {
     const variant = await as(['deployments', 'create', 'silero-vad-v5', '5.0.0', '--all', '--variant', 'fp8']);
     expect([variant.code, variant.stderr.trim()]).toEqual([1, 'error VALIDATION_FAILED: variantPolicy: Invalid option: expected one of "auto"|"fp32"|"fp16"|"int8"|"uint8"|"int4"']);
   });
+
+  it("passes --group '' to the server, which refuses it, instead of dropping it (a token with no group; a deployment to no target)", async () => {
+    const token = await as(['devices', 'token', 'create', '--group', '']);
+    expect(token.code).toBe(1);
+    expect(token.stderr).toMatch(/^error VALIDATION_FAILED: group: "" is not a group name/m);
+    const dep = await as(['deployments', 'create', 'silero-vad-v5', '5.0.0', '--group', '']);
+    expect(dep.code).toBe(1);
+    expect(dep.stderr).toMatch(/^error VALIDATION_FAILED: .*group: "" is not a group name/m);
+  });
 });

@@ -50,7 +50,7 @@ export function registerFleetCommands(program: Command, io: FleetIo): void {
     .option('--ttl <seconds>', 'seconds until it expires', int(1, 30 * 24 * 3600), 24 * 3600)
     .option('--group <name>', 'group the device joins')
     .action(async (flags: Flags & { ttl: number; group?: string }) => {
-      const t = await call(flags, () => fleetClient(flags).devices.createToken.mutate({ ttlSeconds: flags.ttl, ...(flags.group ? { group: flags.group } : {}) }));
+      const t = await call(flags, () => fleetClient(flags).devices.createToken.mutate({ ttlSeconds: flags.ttl, ...(flags.group !== undefined ? { group: flags.group } : {}) }));
       io.out(flags.json ? JSON.stringify(t, null, 2) : `${t.token}\n(one-time; expires ${t.expiresAt}${t.group ? `; group ${t.group}` : ''})`);
     });
   server(devices.command('list').description('devices with versions, health, latency and last seen')).action(async (flags: Flags) => {
@@ -72,7 +72,7 @@ export function registerFleetCommands(program: Command, io: FleetIo): void {
     .action(async (model: string, version: string, flags: Flags & { all?: boolean; group?: string; device?: string[]; percent: number; variant: string; maxFailureRate: number; errorRate: number }) => {
       const chosen = [flags.all, flags.group, flags.device].filter((x) => x !== undefined).length;
       if (chosen !== 1) throw new InvalidArgumentError('choose exactly one target: --all, --group <name> or --device <id...>');
-      const target: DeploymentCreate['target'] = flags.all ? { all: true } : flags.group ? { group: flags.group } : { deviceIds: flags.device! };
+      const target: DeploymentCreate['target'] = flags.all ? { all: true } : flags.group !== undefined ? { group: flags.group } : { deviceIds: flags.device! };
       const d = await call(flags, () =>
         fleetClient(flags).deployments.create.mutate({
           model,
