@@ -425,7 +425,17 @@ describe('what no route handles', () => {
     expect(body.message).toMatch(/^malformed HTTP request \(HPE_[A-Z_]+: /);
     const header = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
     expect(header).toMatch(/^HTTP\/1\.1 431 /);
-    expect(bodyOf(header)).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('request headers are larger than the') });
+    expect(bodyOf(header)).toMatchObject({ code: 'HEADERS_TOO_LARGE', message: expect.stringContaining('request headers are larger than the') });
+  });
+
+  it('answers a tRPC mutation called by GET (and a query by POST) with 405 METHOD_NOT_ALLOWED, a code whose status is the one sent', async () => {
+    const get = await fetch(`${server.url}/trpc/infer?input=${encodeURIComponent('{}')}`);
+    expect(get.status).toBe(405);
+    const body = (await get.json()) as { error: { message: string; data: { lepton: { code: string; message: string } } } };
+    expect(body.error.data.lepton).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+    const post = await fetch(`${server.url}/trpc/models.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(post.status).toBe(405);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('answers an upload cut off before its declared length with 400 BAD_REQUEST, and keeps serving', async () => {

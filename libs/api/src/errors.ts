@@ -26,13 +26,13 @@ const FROM_TRPC: Partial<Record<TrpcCode, ErrorCode>> = {
   FORBIDDEN: 'FORBIDDEN',
   PAYLOAD_TOO_LARGE: 'BODY_TOO_LARGE',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
-  METHOD_NOT_SUPPORTED: 'BAD_REQUEST',
+  METHOD_NOT_SUPPORTED: 'METHOD_NOT_ALLOWED',
   // tRPC's own transport checks (a POST without application/json, ...) are the caller's fault, not ours: they
   // keep tRPC's 4xx status and message instead of reading as an internal error.
   UNSUPPORTED_MEDIA_TYPE: 'CONTENT_TYPE_UNSUPPORTED',
   UNPROCESSABLE_CONTENT: 'BAD_REQUEST',
   CLIENT_CLOSED_REQUEST: 'BAD_REQUEST',
-  TIMEOUT: 'BAD_REQUEST',
+  TIMEOUT: 'REQUEST_TIMEOUT',
 };
 
 /** "inputs.0.dtype: Invalid option ..." for each issue, so a message alone says which field was wrong. */

@@ -12,6 +12,12 @@ export const ERROR_CODES = {
   CONTENT_TYPE_UNSUPPORTED: { trpc: 'UNSUPPORTED_MEDIA_TYPE', http: 415 },
   /** No route has this method and path (unknown path, or a path that takes another method). */
   ROUTE_NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
+  /** A tRPC procedure called with the wrong HTTP method (a mutation by GET, a query by POST). */
+  METHOD_NOT_ALLOWED: { trpc: 'METHOD_NOT_SUPPORTED', http: 405 },
+  /** The request did not arrive completely within the server's request timeout. */
+  REQUEST_TIMEOUT: { trpc: 'TIMEOUT', http: 408 },
+  /** The request's header block is past the server's limit (sent with 431). */
+  HEADERS_TOO_LARGE: { trpc: 'BAD_REQUEST', http: 431 },
   /** A byte range that selects nothing of the artifact (first position at or past the end, `-0`); sent with 416. */
   RANGE_NOT_SATISFIABLE: { trpc: 'BAD_REQUEST', http: 416 },
   VARIANT_MISMATCH: { trpc: 'CONFLICT', http: 409 },

@@ -46,8 +46,9 @@ function frameworkErrors(err: Error & { code?: string; statusCode?: number }, re
 
 /**
  * Node's 'clientError' (malformed request line or headers, a header block past the size limit, a connection that
- * ends inside the request, e.g. a cut-off upload, or a request that does not arrive in time): the status Fastify would pick (400, 431, 408) with a `{ code: BAD_REQUEST, message }`
- * body naming what was wrong. Nothing is written when a response is already under way or the socket is gone.
+ * ends inside the request, e.g. a cut-off upload, or a request that does not arrive in time): the status Fastify
+ * would pick with the code that has it (400 BAD_REQUEST, 431 HEADERS_TOO_LARGE, 408 REQUEST_TIMEOUT) and a message
+ * naming what was wrong. Nothing is written when a response is already under way or the socket is gone.
  */
 function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -62,7 +63,8 @@ function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string 
           : err.code === 'HPE_INVALID_EOF_STATE'
             ? 'the connection ended before the request was complete (HPE_INVALID_EOF_STATE): a body shorter than its Content-Length, or cut-off headers'
             : `malformed HTTP request (${err.code ?? 'parse error'}: ${err.message}); expected an HTTP/1.1 request line, headers and a body of the length declared`;
-    const body = JSON.stringify({ code: 'BAD_REQUEST', message, details: { reason: err.code ?? null } } satisfies ErrorBody);
+    const code = status === 408 ? 'REQUEST_TIMEOUT' : status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+    const body = JSON.stringify({ code, message, details: { reason: err.code ?? null } } satisfies ErrorBody);
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
