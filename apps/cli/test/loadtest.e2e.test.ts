@@ -70,4 +70,13 @@ describe('lepton loadtest', () => {
       expect(run.stderr.trim()).toBe(`error BAD_REQUEST: option '${flag} <n>' argument '${value}' is invalid. expected one integer in ${range}.`);
     }
   });
+
+  it("--model must be a model id: '' and ' x' are refused before any request (the table read 'model : model \"\" ...')", async () => {
+    for (const value of ['', ' silero-vad-v5']) {
+      const run = await lepton(['loadtest', '--url', server.url, '--model', value, '--duration', '1']);
+      expect(run.code, JSON.stringify(value)).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim()).toBe(`error BAD_REQUEST: option '--model <id>' argument '${value}' is invalid. expected a model id such as silero-vad-v5; got ${JSON.stringify(value)}.`);
+    }
+  });
 });

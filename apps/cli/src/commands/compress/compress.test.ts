@@ -83,6 +83,9 @@ describe('lepton inspect / quantize / convert / prune / eval', () => {
     expect((err2 as Error).message.startsWith(`cannot write ${JSON.stringify(nested)}: `)).toBe(true);
     expect((err2 as Error).message.endsWith('; expected a writable file path')).toBe(true);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // An empty -o names the problem (it spoke of renaming a .tmp-PID file).
+    const empty = await lepton('quantize', SILERO, '-o', '').catch((e: unknown) => e);
+    expect(empty).toMatchObject({ code: 'BAD_REQUEST', message: 'output path is ""; expected a file path for the model (-o OUT.onnx)' });
   });
 
   it('mnist specs are slices of each label; malformed ones are VALIDATION_FAILED; random calibration and evaluation never share inputs', async () => {

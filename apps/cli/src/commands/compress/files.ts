@@ -57,6 +57,7 @@ function writeFileAtomic(path: string, data: Uint8Array): void {
 
 /** Write a model; with `external`, tensors of 1 KiB or more go to `<name>.data` beside it. Returns bytes written. */
 export function saveModel(path: string, proto: ModelProto, external = false): number {
+  if (path.trim() === '') throw new LeptonError('BAD_REQUEST', `output path is ${JSON.stringify(path)}; expected a file path for the model (-o OUT.onnx)`, { path });
   let isDirectory = false;
   try {
     isDirectory = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;

@@ -41,6 +41,12 @@ interface LoadtestFlags {
   csv?: string | boolean;
 }
 
+/** A model id: not empty, no surrounding space (it goes into /v2/models/<id> as it is). */
+function modelId(value: string): string {
+  if (value.trim() === '' || value.trim() !== value) throw new InvalidArgumentError(`expected a model id such as silero-vad-v5; got ${JSON.stringify(value)}.`);
+  return value;
+}
+
 /**
  * `lepton loadtest`: closed-loop concurrency steps (--concurrency 1,8,64) or open-loop rates (--rate R) against a
  * loopback server, over tRPC, KServe JSON or KServe binary. Prints a table; --json/--csv print (or write) the same.
@@ -49,7 +55,7 @@ export function registerLoadtestCommand(program: Command, io: { out(text: string
   return program
     .command('loadtest')
     .description('measure throughput and p50/p90/p95/p99 latency of a model on a local server')
-    .requiredOption('--model <id>', 'model id (its inputs come from GET /v2/models/<id>)')
+    .requiredOption('--model <id>', 'model id (its inputs come from GET /v2/models/<id>)', modelId)
     .option('--url <url>', 'loopback server URL', 'http://127.0.0.1:8080')
     .addOption(new Option('--protocol <p>', 'request encoding').choices([...LOAD_PROTOCOLS]).default('kserve-binary'))
     .option('--concurrency <list>', 'closed-loop steps: requests in flight', levels('levels', 1024))
