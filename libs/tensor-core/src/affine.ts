@@ -34,9 +34,13 @@ function paramValues(name: 'c' | 'd' | 'e', value: AffineParam, channels: number
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
-    if (typeof v !== 'number' || !Number.isFinite(v) || (name === 'c' && Math.fround(v) === 0)) {
+    // The step runs in float32: a double past float32's range (1e39) would be Infinity there, and one below its
+    // smallest subnormal (1e-46) 0, so c = 1e39 silently mapped every value to e.
+    const f = typeof v === 'number' ? Math.fround(v) : NaN;
+    if (!Number.isFinite(f) || (name === 'c' && f === 0)) {
       const want = name === 'c' ? 'a finite non-zero number' : 'a finite number';
-      throw invalid(`affine parameter ${name}[${i}] is ${String(v)}; expected ${want}`, { parameter: name, index: i });
+      const why = typeof v === 'number' && Number.isFinite(v) && f !== v ? ` (it is ${f} in float32, the precision the step runs in)` : '';
+      throw invalid(`affine parameter ${name}[${i}] is ${String(v)}${why}; expected ${want} within float32's range`, { parameter: name, index: i });
     }
     out[i] = v;
   }

@@ -1,16 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
+  EntropyObserver,
+  LeptonError,
   MinMaxObserver,
+  MseObserver,
+  PercentileObserver,
   affine,
+  dequantizeLinear,
   dynamicQuantizeLinear,
   float32ToFloat16Array,
   imageToTensor,
+  quantParamsFromRange,
   quantizeLinear,
+  type PixelFormat,
+  type RangeObserver,
 } from '../src';
 
 // Every tensor-core case of ../shared/cases/tensor-core.json that this module owns, with the expected values
-// copied from that file (onnxruntime-node 1.30 results or exact arithmetic). The int64, JSON and base64 cases
-// belong to the wire format in @lepton/contracts and are tested there.
+// copied from that file (onnxruntime-node 1.30 results or exact arithmetic), each followed by its neighbours: the
+// same kind of fault on other inputs. Neighbours that need onnxruntime as the reference are in
+// field-cases.ort.test.ts. The int64, JSON and base64 cases belong to the wire format in @lepton/contracts.
 
 describe('field cases: quantization', () => {
   it('ties-round-half-even: QuantizeLinear rounds half to even, not half up like Math.round', () => {
@@ -74,6 +83,94 @@ describe('field cases: calibration', () => {
   });
 });
 
+describe('field case neighbours: calibration', () => {
+  const observers: [string, (axis?: number) => RangeObserver][] = [
+    ['min-max', (axis) => new MinMaxObserver({ axis })],
+    ['percentile', (axis) => new PercentileObserver({ axis, percentile: 99 })],
+    ['percentile symmetric', (axis) => new PercentileObserver({ axis, percentile: 99, symmetric: true })],
+    ['entropy', (axis) => new EntropyObserver({ axis })],
+    ['mse', (axis) => new MseObserver({ axis })],
+  ];
+  const clean = Float32Array.from({ length: 2000 }, (_, i) => Math.fround(Math.sin(i * 0.37) * 3 + (i % 7) * 0.01));
+  const dirty = Float32Array.from(clean);
+  const poison = [NaN, Infinity, -Infinity, NaN];
+  [5, 17, 999, 1500].forEach((at, k) => (dirty[at] = poison[k]!));
+
+  it.each(observers)('%s: NaN and +-Inf leave the range as it was on the clean data and are counted', (_, make) => {
+    const a = make();
+    a.observe(clean);
+    const b = make();
+    // Split batches, one of them only non-finite, so no batch boundary lets a value through.
+    b.observe(Float32Array.of(Infinity, NaN, -Infinity));
+    b.observe(dirty.subarray(0, 1000));
+    b.observe(dirty.subarray(1000));
+    const [ra, rb] = [a.range(), b.range()];
+    expect({ min: rb.min, max: rb.max, count: rb.count + 4 }).toEqual({ min: ra.min, max: ra.max, count: ra.count });
+    expect(rb.skippedNonFinite).toBe(7);
+    expect(Number.isFinite(rb.min) && Number.isFinite(rb.max)).toBe(true);
+  });
+
+  it.each(observers)('%s per axis: each channel skips its own non-finite values; a channel of only NaN/Inf is [0, 0]', (_, make) => {
+    // [2, 3, 400] on axis 1: channel 0 clean, channel 1 with a NaN and an Inf in each batch row, channel 2 poison only.
+    const x = new Float32Array(2 * 3 * 400);
+    for (let n = 0; n < 2; n++) {
+      x.set(clean.subarray(n * 400, n * 400 + 400), (n * 3 + 0) * 400);
+      x.set(clean.subarray(800 + n * 400, 1200 + n * 400), (n * 3 + 1) * 400);
+      x[(n * 3 + 1) * 400 + 7] = NaN;
+      x[(n * 3 + 1) * 400 + 300] = -Infinity;
+      for (let i = 0; i < 400; i++) x[(n * 3 + 2) * 400 + i] = poison[i % 4]!;
+    }
+    const obs = make(1);
+    obs.observe(x, [2, 3, 400]);
+    const [c0, c1, c2] = obs.ranges();
+    const ref0 = make();
+    ref0.observe(Float32Array.from([...clean.subarray(0, 400), ...clean.subarray(400, 800)]));
+    expect([c0!.min, c0!.max, c0!.skippedNonFinite]).toEqual([ref0.range().min, ref0.range().max, 0]);
+    expect(c1!.skippedNonFinite).toBe(4);
+    expect(c1!.count).toBe(796);
+    expect(Number.isFinite(c1!.min) && Number.isFinite(c1!.max)).toBe(true);
+    expect(c2).toMatchObject({ min: 0, max: 0, count: 0, skippedNonFinite: 800 });
+  });
+});
+
+describe('field case neighbours: degenerate and extreme ranges', () => {
+  const FLT_MAX = 3.4028234663852886e38;
+
+  it('a span that overflows float32 ([-FLT_MAX, FLT_MAX], [-3e38, 3e38]) gives a finite scale covering it, not scale 1', () => {
+    // The float32 span hi - lo is Infinity; it used to fall into the degenerate rule (scale 1), saturating everything.
+    const p = quantParamsFromRange(-FLT_MAX, FLT_MAX, { dtype: 'int8' });
+    expect(p.scale).toBe(Math.fround((2 * FLT_MAX) / 255));
+    const q = quantizeLinear(Float32Array.of(-FLT_MAX, 0, FLT_MAX, 1e37), [4], { dtype: 'int8', ...p });
+    expect(Array.from(q)).toEqual([-128, 0, 127, 4]);
+    const back = dequantizeLinear(q, [4], { dtype: 'int8', ...p });
+    expect(Math.abs(back[2]! - FLT_MAX)).toBeLessThanOrEqual(p.scale);
+    expect(quantParamsFromRange(-3e38, 3e38, { dtype: 'uint8' })).toEqual({ scale: Math.fround(Math.fround(3e38) * 2 / 255), zeroPoint: 128, qmin: 0, qmax: 255 });
+    const sym = quantParamsFromRange(0, FLT_MAX, { dtype: 'int16', symmetric: true });
+    expect(sym.scale).toBe(Math.fround((2 * FLT_MAX) / 65534));
+    expect(sym.zeroPoint).toBe(0);
+  });
+
+  it('a range bound beyond float32 (1e39) is refused, naming it, instead of becoming Infinity', () => {
+    for (const [min, max, arg] of [[0, 1e39, 'max'], [-1e39, 0, 'min']] as const) {
+      let e: unknown;
+      try {
+        quantParamsFromRange(min, max, { dtype: 'int8' });
+      } catch (err) {
+        e = err;
+      }
+      expect(e).toBeInstanceOf(LeptonError);
+      expect((e as LeptonError).message).toContain(`${arg} is ${arg === 'max' ? max : min}; expected a value within float32's range`);
+    }
+  });
+
+  it('tiny spans still give scale 1 (finite, non-zero) in every dtype', () => {
+    for (const dtype of ['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4'] as const) {
+      expect(quantParamsFromRange(-1e-45, 1e-45, { dtype }).scale).toBe(1);
+      expect(quantParamsFromRange(0, 0, { dtype, symmetric: true }).scale).toBe(1);
+    }
+  });
+});
+
 describe('field cases: conversions', () => {
   it('float16-cast: round to nearest even, subnormals, overflow to Infinity, NaN kept', () => {
     // 2 ** -24 and 2 ** -25 are the file's 5.960464477539063e-8 and 2.9802322387695312e-8, written exactly.
@@ -98,6 +195,45 @@ describe('field cases: conversions', () => {
     expect(out[11]).toBeCloseTo((128 / 255 - 0.406) / 0.225, 6);
     // Same bytes from a Uint8Array view of the same pixels.
     expect(imageToTensor(new Uint8Array(rgba.buffer), { width: 2, height: 2, format: 'rgba', mean, std })).toEqual(out);
+  });
+
+  it('rgba-to-planar neighbours: every pixel format, channel order and layout with per-channel mean/std', () => {
+    const f = Math.fround;
+    const [W, H] = [3, 2];
+    const stride: Record<PixelFormat, number> = { rgba: 4, bgra: 4, rgb: 3, bgr: 3, gray: 1 };
+    const rgbAt: Record<PixelFormat, number[]> = { rgba: [0, 1, 2], bgra: [2, 1, 0], rgb: [0, 1, 2], bgr: [2, 1, 0], gray: [0, 0, 0] };
+    for (const format of ['rgba', 'bgra', 'rgb', 'bgr', 'gray'] as PixelFormat[]) {
+      for (const channels of (format === 'gray' ? ['gray'] : ['rgb', 'bgr']) as ('rgb' | 'bgr' | 'gray')[]) {
+        for (const layout of ['nchw', 'nhwc'] as const) {
+          const px = Uint8Array.from({ length: W * H * stride[format] }, (_, i) => (i * 37 + 11) & 255);
+          const C = channels === 'gray' ? 1 : 3;
+          const [mean, std] = C === 1 ? [[0.45], [0.25]] : [[0.1, 0.7, 0.3], [0.2, 0.5, 0.9]];
+          const got = imageToTensor(px, { width: W, height: H, format, channels, layout, mean, std });
+          const want = new Float32Array(W * H * C);
+          for (let p = 0; p < W * H; p++) {
+            for (let c = 0; c < C; c++) {
+              // Output channel c of 'bgr' is blue, green, red: mean[c] and std[c] belong to the output channel.
+              const byte = px[p * stride[format] + (channels === 'bgr' ? rgbAt[format][2 - c]! : rgbAt[format][c]!)]!;
+              want[layout === 'nchw' ? c * W * H + p : p * C + c] = f(f(f(byte / 255) - f(mean[c]!)) / f(std[c]!));
+            }
+          }
+          expect(Array.from(got), `${format} -> ${channels} ${layout}`).toEqual(Array.from(want));
+        }
+      }
+    }
+  });
+
+  it('normalisation and affine parameters that float32 cannot hold are refused, not turned into 0 or Infinity', () => {
+    const px = new Uint8Array(4);
+    const base = { width: 1, height: 1, format: 'rgba' as const };
+    expect(() => imageToTensor(px, { ...base, std: [0.229, 1e-46, 0.225] })).toThrow('std[1] is 1e-46, which is 0 in float32');
+    expect(() => imageToTensor(px, { ...base, std: 1e39 })).toThrow('std[0] is 1e+39, which is Infinity in float32');
+    expect(() => imageToTensor(px, { ...base, mean: [0, 0, -1e39] })).toThrow('mean[2] is -1e+39, which is -Infinity in float32');
+    expect(() => imageToTensor(px, { ...base, divisor: 1e39 })).toThrow('divisor is 1e+39');
+    // c = 1e39 mapped every value to e without a word.
+    expect(() => affine(Float32Array.of(1), [1], { c: 1e39, d: 1, e: 0 })).toThrow('affine parameter c[0] is 1e+39 (it is Infinity in float32');
+    expect(() => affine(Float32Array.of(1), [1], { c: 1, d: [1e39], e: 0 })).toThrow('affine parameter d[0] is 1e+39');
+    expect(() => affine(Float32Array.of(1), [1], { c: 1e-46, d: 1, e: 0 })).toThrow('affine parameter c[0] is 1e-46 (it is 0 in float32');
   });
 
   it('seed-affine: x / c * d + e with c = 1.2, d = 0.5, e = 0.3', () => {

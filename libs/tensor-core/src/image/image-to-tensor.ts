@@ -1,4 +1,4 @@
-import { checkFinite, checkInteger, invalid, outputBuffer } from '../quant/validate';
+import { checkFloat32, checkInteger, invalid, outputBuffer } from '../quant/validate';
 
 /** Interleaved 8-bit pixel formats (canvas ImageData is rgba). */
 export type PixelFormat = 'rgba' | 'bgra' | 'rgb' | 'bgr' | 'gray';
@@ -41,7 +41,7 @@ function outputChannels(o: ImageToTensorOptions): number {
 function perChannel(arg: string, v: number | readonly number[] | undefined, fallback: number, channels: number, positive: boolean): number[] {
   const list = v === undefined ? [fallback] : typeof v === 'number' ? [v] : [...v];
   if (list.length !== 1 && list.length !== channels) invalid(arg, `has ${list.length} values; expected 1 or ${channels}`);
-  list.forEach((x, i) => checkFinite(`${arg}[${i}]`, x, positive));
+  list.forEach((x, i) => checkFloat32(`${arg}[${i}]`, x, positive));
   return Array.from({ length: channels }, (_, i) => list[list.length === 1 ? 0 : i]!);
 }
 
@@ -87,7 +87,7 @@ export function imageToTensor(pixels: Uint8Array | Uint8ClampedArray, options: I
     invalid('pixels', `has ${pixels.length} bytes; ${options.format} ${width}x${height} needs ${pixelsN * stride}`);
   }
   const channels = outputChannels(options);
-  const divisor = checkFinite('divisor', options.divisor ?? 255, true);
+  const divisor = checkFloat32('divisor', options.divisor ?? 255, true);
   const mean = perChannel('mean', options.mean, 0, channels, false);
   const std = perChannel('std', options.std, 1, channels, true);
   const dst = outputBuffer('out', out, Float32Array, pixelsN * channels);

@@ -36,7 +36,8 @@ export function quantRange(dtype: QuantDType, symmetric = false, reduceRange = f
 /**
  * Scale and zero point for a float range, in float32 arithmetic. The range is widened to include 0 (so 0 is exact,
  * as zero padding needs). A degenerate range (all zeros, or a span whose scale underflows float32) gives scale 1,
- * never 0, NaN or Inf. Throws VALIDATION_FAILED for a non-finite or inverted range.
+ * never 0, NaN or Inf; a span that overflows float32 is taken in float64, so the scale stays finite and covers it.
+ * Throws VALIDATION_FAILED for a non-finite, out-of-float32-range or inverted range.
  */
 export function quantParamsFromRange(min: number, max: number, options: RangeQuantOptions): QuantParams {
   const dtype = checkQuantDType('dtype', options.dtype);
@@ -46,12 +47,19 @@ export function quantParamsFromRange(min: number, max: number, options: RangeQua
   const [qmin, qmax] = quantRange(dtype, options.symmetric ?? false, options.reduceRange ?? false);
   let lo = Math.fround(Math.min(min, 0));
   let hi = Math.fround(Math.max(max, 0));
+  // A double beyond float32's range (1e39) would become Infinity here and, through the checks below, scale 1.
+  if (!Number.isFinite(lo)) invalid('min', `is ${min}; expected a value within float32's range (+-3.4028234663852886e38)`);
+  if (!Number.isFinite(hi)) invalid('max', `is ${max}; expected a value within float32's range (+-3.4028234663852886e38)`);
   if (options.symmetric) {
     const a = Math.max(-lo, hi);
     lo = -a;
     hi = a;
   }
-  let scale = Math.fround(Math.fround(hi - lo) / (qmax - qmin));
+  // The span of two large float32 values can overflow float32 ([-3e38, 3e38]); onnxruntime's tool then writes
+  // scale Infinity and our degenerate rule would have written 1, both saturating everything. The span is exact in
+  // float64, and span / (qmax - qmin) always fits float32 again.
+  const span = Math.fround(hi - lo);
+  let scale = Math.fround((span === Infinity ? hi - lo : span) / (qmax - qmin));
   // 2^-126 is float32's smallest normal: below it 1/scale overflows and x/scale loses all precision.
   const degenerate = !(scale >= 2 ** -126) || !Number.isFinite(scale);
   if (degenerate) scale = 1;

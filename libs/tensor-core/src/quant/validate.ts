@@ -24,6 +24,21 @@ export function checkFinite(arg: string, value: unknown, positive = false): numb
   return value;
 }
 
+/**
+ * A finite number that stays finite (and positive, when asked) once rounded to float32, for parameters of steps
+ * that run in float32: std 1e39 is Infinity there (every output 0), std 1e-46 is 0 (every output Infinity).
+ */
+export function checkFloat32(arg: string, value: unknown, positive = false): number {
+  const v = checkFinite(arg, value, positive);
+  const f = Math.fround(v);
+  if (!Number.isFinite(f) || (positive && !(f > 0))) {
+    invalid(arg, `is ${v}, which is ${f} in float32 (the precision the step runs in); expected a finite${positive ? ' positive' : ''} float32`, {
+      received: v,
+    });
+  }
+  return v;
+}
+
 /** Element count of a shape (SHAPE_INVALID for a bad dim). */
 export function checkShape(arg: string, shape: unknown): number {
   if (!Array.isArray(shape)) invalid(arg, `is ${typeof shape}; expected an array of non-negative integers`);

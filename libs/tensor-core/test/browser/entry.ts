@@ -199,6 +199,36 @@ export function runKernels(): Record<string, Uint8Array> {
     ),
     nchwToNhwc: bytes(nchwToNhwc(x, [1, 4, 32, 32])),
     centerCrop: bytes(centerCrop(finite, [1, 4, 32, 32], [20, 11])),
+    // Field case rgba-to-planar-normalized, its exact 2x2 input.
+    imageFieldCase: bytes(
+      imageToTensor(Uint8ClampedArray.from([255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 0, 128, 128, 128, 255]), {
+        width: 2,
+        height: 2,
+        format: 'rgba',
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+      }),
+    ),
+    // Its neighbours: every other pixel format and channel order, both layouts, per-channel mean/std not ImageNet's.
+    imageFormats: new Uint8Array(
+      (['bgra', 'rgb', 'bgr', 'gray'] as const).flatMap((format) =>
+        (['nchw', 'nhwc'] as const).flatMap((layout) => {
+          const stride = format === 'gray' ? 1 : format === 'rgb' || format === 'bgr' ? 3 : 4;
+          const channels = format === 'gray' ? 'gray' : format.startsWith('bgr') ? 'bgr' : 'rgb';
+          const gray = channels === 'gray';
+          const t = imageToTensor(pixels.subarray(0, 32 * 24 * stride), {
+            width: 32,
+            height: 24,
+            format,
+            channels,
+            layout,
+            mean: gray ? 0.45 : [0.1, 0.7, 0.3],
+            std: gray ? 0.25 : [0.2, 0.5, 0.9],
+          });
+          return Array.from(bytes(t));
+        }),
+      ),
+    ),
     imageBgrGray: new Uint8Array([
       ...bytes(imageToTensor(pixels.subarray(0, 32 * 24 * 3), { width: 32, height: 24, format: 'bgr', channels: 'bgr', layout: 'nhwc', divisor: 1 })),
       ...bytes(imageToTensor(pixels.subarray(0, 32 * 24), { width: 32, height: 24, format: 'gray' })),
