@@ -130,7 +130,12 @@ function parseBigInteger(name: string, i: number, v: WireValue, dtype: DType): b
   else if (typeof v === 'number' && Number.isSafeInteger(v)) x = BigInt(v);
   else if (typeof v === 'string' && INTEGER_TEXT.test(v)) x = BigInt(v);
   if (x === undefined || x < lo || x > hi) {
-    throw invalid(name, i, v, `a ${dtype} in [${lo}, ${hi}] as a decimal string, a safe integer or a bigint`);
+    // A JSON number past 2^53 reaches us already rounded by the parser (9007199254740993 reads as ...992): say so,
+    // since the value shown is not the one the client wrote.
+    const rounded = typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)
+      ? `; a number beyond 2^53 - 1 (${Number.MAX_SAFE_INTEGER}) has lost digits by the time it is parsed, so send 64-bit integers as decimal strings`
+      : '';
+    throw invalid(name, i, v, `a ${dtype} in [${lo}, ${hi}] as a decimal string, a safe integer or a bigint${rounded}`);
   }
   return x;
 }

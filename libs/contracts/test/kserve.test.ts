@@ -105,6 +105,62 @@ describe('the Open Inference Protocol specification examples', () => {
   });
 });
 
+describe('field cases int64-beyond-2^53 and json-non-finite-and-negative-zero through KServe JSON and binary', () => {
+  const int64: Tensor = { dtype: 'int64', shape: [4], data: BigInt64Array.from(['9007199254740993', '-9223372036854775808', '9223372036854775807', '16000'].map(BigInt)) };
+  const uint64: Tensor = { dtype: 'uint64', shape: [3], data: BigUint64Array.of(2n ** 64n - 1n, 2n ** 63n, 5n) };
+  const floats: Tensor = { dtype: 'float32', shape: [6], data: Float32Array.of(NaN, -0, Infinity, -Infinity, 1, 0.1) };
+
+  /** Write every tensor as JSON or binary, join, split, parse and read back as the server (or our client) does. */
+  function viaBody(tensors: Record<string, Tensor>, binary: boolean): { text: string; back: Record<string, Tensor> } {
+    const entries: KserveTensor[] = [];
+    const parts: Uint8Array[] = [];
+    for (const [name, t] of Object.entries(tensors)) {
+      const w = writeKserveTensor(name, t, binary);
+      entries.push(w.entry);
+      if (w.bytes) parts.push(w.bytes);
+    }
+    const { body, headerLength } = joinKserveBody({ id: 'odd', inputs: entries }, parts);
+    // A pooled, oddly placed body, as a server's request buffer can be.
+    const pool = new Uint8Array(body.length + 3).fill(0xcd);
+    pool.set(body, 3);
+    const text = new TextDecoder().decode(body.subarray(0, headerLength));
+    return { text, back: decodeRequest(pool.subarray(3), headerLength) };
+  }
+
+  it.each([false, true])('every value comes back exactly (binary %s)', (binary) => {
+    const { text, back } = viaBody({ i: int64, u: uint64, f: floats }, binary);
+    expect(Array.from(back['i']!.data as BigInt64Array, String)).toEqual(['9007199254740993', '-9223372036854775808', '9223372036854775807', '16000']);
+    expect(Array.from(back['u']!.data as BigUint64Array)).toEqual([2n ** 64n - 1n, 2n ** 63n, 5n]);
+    const f = back['f']!.data as Float32Array;
+    Array.from(floats.data as Float32Array).forEach((v, k) => expect(Object.is(f[k], v), `float ${k}`).toBe(true));
+    expect(new Uint32Array(f.buffer)[5]).toBe(0x3dcccccd);
+    if (!binary) {
+      // JSON numbers past 2^53 were written rounded (9007199254740992, and 2^63 - 1 as 9223372036854776000, which
+      // int64 cannot even hold): such tensors go out as decimal strings.
+      expect(text).toContain('"data":["9007199254740993","-9223372036854775808","9223372036854775807","16000"]');
+      expect(text).toContain('"data":["18446744073709551615","9223372036854775808","5"]');
+      expect(text).toContain('"data":["NaN","-0","Infinity","-Infinity",1,0.1]');
+    }
+  });
+
+  it('an int64 tensor within +-(2^53 - 1) stays JSON numbers (what Triton clients expect)', () => {
+    const safe: Tensor = { dtype: 'int64', shape: [3], data: BigInt64Array.of(16000n, -(2n ** 53n - 1n), 2n ** 53n - 1n) };
+    expect(writeKserveTensor('sr', safe, false).entry.data).toEqual([16000, -9007199254740991, 9007199254740991]);
+    const edge: Tensor = { dtype: 'int64', shape: [1], data: BigInt64Array.of(2n ** 53n) };
+    expect(writeKserveTensor('sr', edge, false).entry.data).toEqual(['9007199254740992']);
+  });
+
+  it('a request with an int64 JSON number past 2^53 is refused, saying digits were lost and what to send', () => {
+    const body = enc.encode('{"inputs":[{"name":"sr","shape":[1],"datatype":"INT64","data":[9007199254740993]}]}');
+    const err = errorOf(() => decodeRequest(body));
+    expect(err.code).toBe('TENSOR_ENCODING_INVALID');
+    expect(err.message).toContain('send 64-bit integers as decimal strings');
+    // The decimal-string spelling of the same request is read exactly.
+    const ok = decodeRequest(enc.encode('{"inputs":[{"name":"sr","shape":[1],"datatype":"INT64","data":["9007199254740993"]}]}'));
+    expect(Array.from(ok['sr']!.data as BigInt64Array)).toEqual([9007199254740993n]);
+  });
+});
+
 describe('malformed frames are refused with a code and a message, before any allocation of the claimed size', () => {
   const bin = (entry: Partial<KserveTensor>, bytes: number[] = []) => () =>
     readKserveTensor({ name: 'x', shape: [2], datatype: 'FP32', ...entry } as KserveTensor, new BinaryCursor(new Uint8Array(bytes)));

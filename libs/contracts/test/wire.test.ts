@@ -40,6 +40,18 @@ describe('field cases', () => {
     expect(encodeWireTensor('x', t, 'array').data).toEqual(values);
   });
 
+  it('int64 / uint64 neighbours: bigints past 2^53 and 2^63 in both forms, and numbers past 2^53 refused with why', () => {
+    const u: Tensor = { dtype: 'uint64', shape: [4], data: BigUint64Array.of(2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 1n, 0n) };
+    for (const format of FORMATS) expect(Array.from(roundTrip(u, format).data as BigUint64Array)).toEqual(Array.from(u.data as BigUint64Array));
+    expect(encodeWireTensor('u', u, 'array').data).toEqual(['18446744073709551615', '9223372036854775808', '9007199254740993', '0']);
+    // A JSON number past 2^53 has lost digits before we see it (9007199254740993 parses as ...992): refused, saying so.
+    const parsed = JSON.parse('{"data":[9007199254740993]}') as { data: number[] };
+    const e = errorOf(() => decodeWireTensor({ name: 'sr', dtype: 'int64', shape: [1], data: parsed.data }));
+    expect(e.code).toBe('TENSOR_ENCODING_INVALID');
+    expect(e.message).toContain("tensor 'sr' data[0] is 9007199254740992; expected");
+    expect(e.message).toContain('has lost digits by the time it is parsed, so send 64-bit integers as decimal strings');
+  });
+
   it('float32 specials are identical by Object.is and 0.1 keeps its float32 bits', () => {
     const values = [NaN, -0, Infinity, -Infinity, 1, 0.1];
     const t: Tensor = { dtype: 'float32', shape: [6], data: Float32Array.from(values) };
@@ -54,10 +66,47 @@ describe('field cases', () => {
     expect(JSON.stringify(wire.data)).toBe('["NaN","-0","Infinity","-Infinity",1,0.1]');
   });
 
-  it('decodes base64 little-endian float32', () => {
+  it('base64-buffer-pool: decodes into its own 16-byte buffer, whatever Node\'s pool holds', () => {
+    // Node's Buffer.from(base64) of a short string is a slice of a shared 8 KiB pool: viewing its .buffer reads
+    // the whole pool (2048 floats of other data). Our decoder never goes through Buffer; the bytes are its own.
+    const pooled = Buffer.from('AACAPgAAAD8AAEA/AACAPw==', 'base64');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(16); // it is a pool slice (the fault's precondition)
     const t = decodeWireTensor({ name: 'x', dtype: 'float32', shape: [4], data: 'AACAPgAAAD8AAEA/AACAPw==' });
     expect(Array.from(t.data as Float32Array)).toEqual([0.25, 0.5, 0.75, 1]);
+    expect([(t.data as Float32Array).byteOffset, (t.data as Float32Array).buffer.byteLength]).toEqual([0, 16]);
     expect(encodeWireTensor('x', t).data).toBe('AACAPgAAAD8AAEA/AACAPw==');
+    // The other way: a tensor whose storage is a view into a pooled Buffer encodes only its own 16 bytes.
+    const pool = Buffer.alloc(64, 0xee);
+    pooled.copy(pool, 8);
+    const view: Tensor = { dtype: 'float32', shape: [4], data: new Float32Array(pool.buffer, pool.byteOffset + 8, 4) };
+    expect(encodeWireTensor('x', view).data).toBe('AACAPgAAAD8AAEA/AACAPw==');
+    expect(encodeWireTensor('x', view, 'array').data).toEqual([0.25, 0.5, 0.75, 1]);
+  });
+
+  it('base64-buffer-pool neighbours: every numeric dtype from views at odd offsets of a pooled buffer', () => {
+    const cases: Tensor[] = [
+      { dtype: 'float64', shape: [2], data: Float64Array.of(-0, 1e300) },
+      { dtype: 'float16', shape: [3], data: Uint16Array.of(0x3c00, 0x7e01, 0x8000) },
+      { dtype: 'int64', shape: [2], data: BigInt64Array.of(2n ** 53n + 1n, -(2n ** 63n)) },
+      { dtype: 'uint64', shape: [1], data: BigUint64Array.of(2n ** 64n - 1n) },
+      { dtype: 'int32', shape: [2], data: Int32Array.of(-1, 2 ** 31 - 1) },
+      { dtype: 'int16', shape: [3], data: Int16Array.of(-32768, 1, 32767) },
+    ];
+    for (const t of cases) {
+      const text = encodeWireTensor('x', t).data as string;
+      const bytes = Buffer.from(text, 'base64');
+      for (const offset of [1, 3, 5, 7]) {
+        // The same bytes at an odd offset inside a larger buffer (a typed view there would throw or misread).
+        const pool = Buffer.alloc(bytes.length + 16, 0xab);
+        bytes.copy(pool, offset);
+        const odd = pool.subarray(offset, offset + bytes.length);
+        const again = encodeWireTensor('x', { dtype: 'uint8', shape: [odd.length], data: odd }).data as string;
+        expect(again, `${t.dtype} at ${offset}`).toBe(text);
+        const back = decodeWireTensor({ name: 'x', dtype: t.dtype, shape: [...t.shape], data: again });
+        expect(Array.from(back.data as ArrayLike<unknown>)).toEqual(Array.from(t.data as ArrayLike<unknown>));
+        expect((back.data as Uint8Array).byteOffset).toBe(0);
+      }
+    }
   });
 
   it('accepts a scalar int64 as number, decimal string or bigint', () => {

@@ -174,8 +174,11 @@ function checkBoolBytes(what: string, bytes: Uint8Array): void {
 
 /**
  * A tensor as a KServe entry: binary (`binary_data_size` + the bytes to append after the header) or JSON `data`
- * (numbers; 64-bit integers as numbers, exact up to 2^53; NaN and infinities as the strings "NaN", "Infinity",
- * "-Infinity", which JSON cannot carry otherwise; use binary for exact values).
+ * (numbers; NaN, infinities and -0 as the strings "NaN", "Infinity", "-Infinity", "-0", which JSON numbers cannot
+ * carry). 64-bit integers are numbers while every value of the tensor is within +-(2^53 - 1); a tensor holding a
+ * larger one is written as decimal strings, all of it, because a JSON number past 2^53 loses digits in
+ * JSON.stringify and in every JavaScript parser (9007199254740993 came back as ...992, and 2^63 - 1 as a value
+ * int64 cannot hold). readKserveTensor, numpy and Python's json read the strings exactly.
  */
 export function writeKserveTensor(name: string, t: Tensor, binary: boolean): { entry: KserveTensor; bytes?: Uint8Array } {
   const head = { name, datatype: kserveDatatypeOf(t.dtype), shape: [...t.shape] };
@@ -184,8 +187,18 @@ export function writeKserveTensor(name: string, t: Tensor, binary: boolean): { e
     return { entry: { ...head, parameters: { binary_data_size: bytes.length } }, bytes };
   }
   const values = toWireArray(t);
-  if (t.dtype === 'int64' || t.dtype === 'uint64') {
+  if ((t.dtype === 'int64' || t.dtype === 'uint64') && allSafe(t.data as BigInt64Array | BigUint64Array)) {
     for (let i = 0; i < values.length; i++) values[i] = Number(values[i]);
   }
   return { entry: { ...head, data: values } };
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function allSafe(data: BigInt64Array | BigUint64Array): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v > MAX_SAFE || v < -MAX_SAFE) return false;
+  }
+  return true;
 }
