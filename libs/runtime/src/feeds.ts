@@ -1,4 +1,4 @@
-import { LeptonError, storageLength, type Tensor } from '@lepton/tensor-core';
+import { LeptonError, allocate, storageLength, type Tensor } from '@lepton/tensor-core';
 import { decodeWireTensor, type ModelManifest, type TensorSpec } from '@lepton/contracts';
 
 export type Feeds = Record<string, Tensor>;
@@ -70,7 +70,30 @@ function list(names: readonly string[]): string {
   return names.length === 0 ? 'none' : names.map((n) => `'${n}'`).join(', ');
 }
 
-/** dtype, rank, fixed dims, symbolic dims within maxShape and consistent across inputs, storage length. */
+/**
+ * Feeds whose data is a plain JS array (a caller without types, or a literal in a script) read exactly as the wire's
+ * array form reads them: numbers, decimal strings and bigints for int64/uint64, "NaN"/"Infinity"/"-0" strings for
+ * floats. onnxruntime-common would otherwise turn [9007199254740993] into 9007199254740992 without a word; here it
+ * is TENSOR_ENCODING_INVALID naming the element. Typed arrays and string tensors are returned as they are.
+ */
+export function exactFeeds(feeds: Feeds): Feeds {
+  let out: Feeds | undefined;
+  for (const [name, t] of Object.entries(feeds)) {
+    if (t === null || typeof t !== 'object' || !Array.isArray(t.data) || t.dtype === 'string' || !Array.isArray(t.shape)) continue;
+    out ??= { ...feeds };
+    out[name] = decodeWireTensor({ name, dtype: t.dtype, shape: [...t.shape], data: t.data as never });
+  }
+  return out ?? feeds;
+}
+
+/** The storage class of each dtype (what allocate makes); uint8 also takes canvas pixels (Uint8ClampedArray). */
+function storageMatches(t: Tensor): boolean {
+  if (t.dtype === 'string') return Array.isArray(t.data);
+  const want = (allocate(t.dtype, 0) as object).constructor as new () => object;
+  return t.data instanceof want || (t.dtype === 'uint8' && t.data instanceof Uint8ClampedArray);
+}
+
+/** dtype, rank, fixed dims, symbolic dims within maxShape and consistent across inputs, storage class and length. */
 export function checkTensor(spec: TensorSpec, t: Tensor, bindings: DimBindings): void {
   const name = spec.name;
   if (t === null || typeof t !== 'object' || !Array.isArray(t.shape) || t.data === undefined) {
@@ -109,6 +132,15 @@ export function checkTensor(spec: TensorSpec, t: Tensor, bindings: DimBindings):
     const bound = bindings.get(want);
     if (bound !== undefined && bound !== got) throw mismatch(` (dim '${want}' is ${bound} in another input)`);
     bindings.set(want, got);
+  }
+  if (!storageMatches(t)) {
+    const an = (what: string) => `${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what}`;
+    const want = t.dtype === 'string' ? 'an array of strings' : an((allocate(t.dtype, 0) as object).constructor.name);
+    const got = Array.isArray(t.data) ? 'a plain Array' : an((t.data as object)?.constructor?.name ?? typeof t.data);
+    throw new LeptonError('TENSOR_ENCODING_INVALID', `input '${name}' (${t.dtype}) holds ${got}; expected ${want}`, {
+      input: name,
+      dtype: t.dtype,
+    });
   }
   const count = t.shape.reduce((a, b) => a * b, 1);
   const need = storageLength(t.dtype, count);

@@ -1,6 +1,6 @@
 export * from './ort';
 export * from './predictor';
-export { validateFeeds, type DimBindings } from './feeds';
+export { exactFeeds, validateFeeds, type DimBindings } from './feeds';
 export { toOrtTensor, fromOrtTensor } from './ort-tensors';
 export * from './segments';
 export * from './vad-pipeline';

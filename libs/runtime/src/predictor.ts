@@ -1,7 +1,7 @@
 import { LeptonError, allocate } from '@lepton/tensor-core';
 import { ModelManifestSchema, decodeWireTensor, type ModelManifest, type ModelManifestInput } from '@lepton/contracts';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { checkTensor, resolveShape, validateFeeds, type Feeds } from './feeds';
+import { checkTensor, exactFeeds, resolveShape, validateFeeds, type Feeds } from './feeds';
 import { toOrtSessionOptions, type OrtModule, type OrtSession } from './ort';
 import { fromOrtTensor, toOrtTensor } from './ort-tensors';
 
@@ -91,7 +91,8 @@ export async function createPredictor(opts: CreatePredictorOptions): Promise<Pre
 
   return {
     manifest,
-    async run(feeds) {
+    async run(given) {
+      const feeds = exactFeeds(given);
       validateFeeds(manifest, feeds);
       return execute(feeds);
     },
@@ -113,7 +114,8 @@ function openStream(manifest: ModelManifest, execute: (feeds: Feeds) => Promise<
   let state: Feeds | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
-  const doStep = async (feeds: Feeds): Promise<Feeds> => {
+  const doStep = async (given: Feeds): Promise<Feeds> => {
+    const feeds = exactFeeds(given);
     const bindings = validateFeeds(manifest, feeds, carried);
     if (state === undefined) {
       state = {};

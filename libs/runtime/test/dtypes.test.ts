@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import type { DType, Tensor } from '@lepton/tensor-core';
-import type { ModelManifestInput } from '@lepton/contracts';
+import { WireTensorSchema, decodeWireTensor, encodeWireTensor, type ModelManifestInput } from '@lepton/contracts';
 import { createPredictor } from '../src';
 import { ort } from './support/model';
 
@@ -10,7 +10,7 @@ import { ort } from './support/model';
 // Identity kernel in onnxruntime 1.30's CPU provider, and the onnxruntime-node binding refuses int4 feeds.
 const { onnx } = onnxProto;
 
-const ONNX_TYPE: Record<string, number> = { float16: 10, bool: 9, int64: 7, uint64: 13, string: 8, int8: 3, float64: 11, uint16: 4, int4: 22, float32: 1 };
+const ONNX_TYPE: Record<string, number> = { uint8: 2, float16: 10, bool: 9, int64: 7, uint64: 13, string: 8, int8: 3, float64: 11, uint16: 4, int4: 22, float32: 1 };
 
 function valueInfo(name: string, dtype: DType, shape: number[]) {
   return onnx.ValueInfoProto.create({
@@ -102,6 +102,63 @@ describe('tensor conversion through onnxruntime-node', () => {
     await expect(p.run({ h: { dtype: 'bfloat16', shape: [1], data: new Uint16Array(1) } })).rejects.toMatchObject({
       code: 'DTYPE_UNSUPPORTED',
     });
+    await p.release();
+  });
+});
+
+describe('field case int64-beyond-2^53: identical after the wire and after onnxruntime Identity', () => {
+  const values = ['9007199254740993', '-9223372036854775808', '9223372036854775807', '16000'];
+
+  it.each(['base64', 'array'] as const)('%s wire form -> Identity -> %s wire form', async (format) => {
+    const t: Tensor = { dtype: 'int64', shape: [4], data: BigInt64Array.from(values.map(BigInt)) };
+    const { model, manifest } = identityModel({ i: t });
+    const p = await createPredictor({ manifest, model, ort });
+    const sent = JSON.parse(JSON.stringify(encodeWireTensor('i', t, format)));
+    const out = await p.run({ i: decodeWireTensor(WireTensorSchema.parse(sent)) });
+    const back = decodeWireTensor(WireTensorSchema.parse(JSON.parse(JSON.stringify(encodeWireTensor('i_out', out['i_out']!, format)))));
+    expect(Array.from(back.data as BigInt64Array, String)).toEqual(values);
+    await p.release();
+  });
+});
+
+describe('field case int64-scalar-input: a scalar int64 fed to the predictor directly', () => {
+  const scalar: Tensor = { dtype: 'int64', shape: [], data: BigInt64Array.of(16000n) };
+  const pixels: Tensor = { dtype: 'uint8', shape: [2], data: Uint8Array.of(1, 2) };
+
+  it('as a number, a decimal string or a bigint in a plain array: exact, like the wire form', async () => {
+    const { model, manifest } = identityModel({ sr: scalar });
+    const p = await createPredictor({ manifest, model, ort });
+    for (const data of [[16000], ['16000'], [16000n], ['9007199254740993'], [2n ** 63n - 1n]]) {
+      const out = await p.run({ sr: { dtype: 'int64', shape: [], data } as unknown as Tensor });
+      expect(out['sr_out']!.data).toEqual(BigInt64Array.of(BigInt(String(data[0]))));
+    }
+    await p.release();
+  });
+
+  it('refuses what would lose precision or reach onnxruntime as the wrong storage, naming it (TENSOR_ENCODING_INVALID)', async () => {
+    const { model, manifest } = identityModel({ sr: scalar, px: pixels });
+    const p = await createPredictor({ manifest, model, ort });
+    const px = { dtype: 'uint8', shape: [2], data: Uint8Array.of(1, 2) } as Tensor;
+    // onnxruntime-common turned [9007199254740993] into 9007199254740992 without a word.
+    const parsed = (JSON.parse('[9007199254740993]') as number[])[0]!; // what a JSON client's number arrives as
+    await expect(p.run({ sr: { dtype: 'int64', shape: [], data: [parsed] } as unknown as Tensor, px })).rejects.toMatchObject({
+      code: 'TENSOR_ENCODING_INVALID',
+      message: expect.stringContaining('send 64-bit integers as decimal strings'),
+    });
+    // Wrong typed arrays were onnxruntime-common's untyped TypeError ("A int64 tensor's data must be type of ...").
+    const wrong: [Tensor['data'], string][] = [
+      [Int32Array.of(16000), "input 'sr' (int64) holds an Int32Array; expected a BigInt64Array"],
+      [Float64Array.of(16000), "input 'sr' (int64) holds a Float64Array; expected a BigInt64Array"],
+      [BigUint64Array.of(16000n), "input 'sr' (int64) holds a BigUint64Array; expected a BigInt64Array"],
+    ];
+    for (const [data, message] of wrong) {
+      await expect(p.run({ sr: { dtype: 'int64', shape: [], data } as Tensor, px })).rejects.toMatchObject({ code: 'TENSOR_ENCODING_INVALID', message });
+    }
+    // Node Buffers and canvas bytes are uint8 storage too.
+    for (const data of [Buffer.from([1, 2]), Uint8ClampedArray.of(1, 2)]) {
+      const out = await p.run({ sr: scalar, px: { dtype: 'uint8', shape: [2], data: data as Uint8Array } });
+      expect(Array.from(out['px_out']!.data as Uint8Array)).toEqual([1, 2]);
+    }
     await p.release();
   });
 });

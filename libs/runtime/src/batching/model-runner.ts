@@ -1,5 +1,5 @@
 import { BatchingSchema, type Batching, type ModelManifest } from '@lepton/contracts';
-import { validateFeeds, type Feeds } from '../feeds';
+import { exactFeeds, validateFeeds, type Feeds } from '../feeds';
 import type { Predictor } from '../predictor';
 import { DynamicBatcher, type BatchExecution } from './batcher';
 import type { BatchClock } from './clock';
@@ -92,8 +92,9 @@ export function createModelRunner(opts: ModelRunnerOptions): ModelRunner {
     batching: config,
     unbatchableReason: reason,
     sessions: opts.predictors.length,
-    async run(feeds) {
+    async run(given) {
       // Reject a bad request before it can join (and spoil) a batch.
+      const feeds = exactFeeds(given);
       validateFeeds(manifest, feeds);
       return batcher.submit(feeds);
     },
