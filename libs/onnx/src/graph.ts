@@ -63,10 +63,55 @@ export function makeValueInfo(name: string, elemType: number, dims?: (number | s
   return { name, type: { tensorType: shape ? { elemType, shape } : { elemType } }, metadataProps: [] };
 }
 
-/** The tensor of a Constant node's `value` attribute, if it has one. */
+/**
+ * A Constant node's tensor: its `value` attribute, or a float32 tensor made from `value_float` (rank 0) or
+ * `value_floats` (1-D), the spellings some exporters use for scalars and small vectors. Passes work on models whose
+ * float attributes were first lifted to `value` (liftConstantFloats), so the tensor they rewrite is the node's own.
+ */
 export function constantTensor(node: NodeProto): TensorProto | undefined {
   if (node.opType !== 'Constant' || (node.domain ?? '') !== '') return undefined;
-  return getAttr(node, 'value')?.t;
+  const value = getAttr(node, 'value')?.t;
+  if (value) return value;
+  const one = getAttr(node, 'value_float');
+  if (one && one.type === AttrType.FLOAT) return floatTensor([], Float32Array.of(one.f ?? 0));
+  const many = getAttr(node, 'value_floats');
+  if (many && many.type === AttrType.FLOATS) return floatTensor([many.floats.length], Float32Array.from(many.floats));
+  return undefined;
+}
+
+/**
+ * Rewrite every Constant `value_float` / `value_floats` (all graphs) as the equivalent `value` tensor. Without this
+ * a weight or a large constant spelled that way is invisible to the passes: int8 left it float32 without a word,
+ * and fp16 let a Cast turn value_float 1e6 into Infinity at run time instead of clamping it.
+ */
+export function liftConstantFloats(main: GraphProto): number {
+  let lifted = 0;
+  for (const { graph } of allGraphs(main)) {
+    for (const node of graph.node) {
+      if (node.opType !== 'Constant' || (node.domain ?? '') !== '' || getAttr(node, 'value')) continue;
+      const t = constantTensor(node);
+      if (!t) continue;
+      node.attribute = [tensorAttr('value', t), ...node.attribute.filter((a) => a.name !== 'value_float' && a.name !== 'value_floats')];
+      lifted++;
+    }
+  }
+  return lifted;
+}
+
+function floatTensor(dims: number[], data: Float32Array): TensorProto {
+  return {
+    dataType: 1,
+    dims,
+    rawData: new Uint8Array(data.buffer),
+    floatData: [],
+    int32Data: [],
+    stringData: [],
+    int64Data: [],
+    externalData: [],
+    doubleData: [],
+    uint64Data: [],
+    metadataProps: [],
+  };
 }
 
 /** Every tensor name used anywhere in the model, to make fresh names that never collide. */

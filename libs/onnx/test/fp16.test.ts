@@ -100,4 +100,51 @@ describe('fp16 (compression case fp16-overflow)', () => {
   });
 });
 
+describe('fp16-overflow neighbours: constants in every spelling, on inputs of several ops', () => {
+  const attr = (name: string, type: number, v: Record<string, unknown>) => ({ name, type, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [], ...v });
+  // A = X * Big (Constant value_float 1e6); B = Where(M, A, Fill) with Fill an initializer -1e9 (a mask filler);
+  // D = Clip(B, Lo, Hi) with Lo a Constant tensor -1e10 and Hi a Constant value_float 1e10; Y = D + Tiny (Constant
+  // value_floats [1e-9, -1e-9, 0, 3]); Z = X * K with K = ConstantOfShape(value 1e6).
+  const m = bytes(
+    model(
+      graph(
+        [
+          node('Constant', [], ['Big'], [attr('value_float', 1, { f: 1e6 })]),
+          node('Mul', ['X', 'Big'], ['A']),
+          node('Where', ['M', 'A', 'Fill'], ['B']),
+          node('Constant', [], ['Lo'], [attr('value', 4, { t: f32('', [], Float32Array.of(-1e10)) })]),
+          node('Constant', [], ['Hi'], [attr('value_float', 1, { f: 1e10 })]),
+          node('Clip', ['B', 'Lo', 'Hi'], ['D']),
+          node('Constant', [], ['Tiny'], [attr('value_floats', 6, { floats: [1e-9, -1e-9, 0, 3] })]),
+          node('Add', ['D', 'Tiny'], ['Y']),
+          node('ConstantOfShape', ['Four'], ['K'], [attr('value', 4, { t: f32('', [1], Float32Array.of(1e6)) })]),
+          node('Mul', ['X', 'K'], ['Z']),
+        ],
+        [['X', 1, [4]], ['M', 9, [4]]],
+        [['Y', 1, [4]], ['Z', 1, [4]]],
+        [f32('Fill', [], Float32Array.of(-1e9)), i64('Four', [4])],
+      ),
+      17,
+    ),
+  );
+
+  it('clamps and counts each one (value_float and value_floats were left to a run-time Cast that made Infinity)', async () => {
+    const r = convertFloat16(m);
+    // High: Big, Fill, Lo, Hi, K's value; low: Tiny's +-1e-9.
+    expect([r.report.clampedHigh, r.report.clampedLow]).toEqual([5, 2]);
+    const feeds = { X: tensor(Float32Array.of(1e-3, 2e-3, -1e-3, 0), [4]), M: new ort.Tensor('bool', [true, false, true, true], [4]) };
+    const got = await run(r.model, feeds);
+    expect(Array.from(got.Y!).every(Number.isFinite)).toBe(true);
+    expect(Array.from(got.Z!).every(Number.isFinite)).toBe(true);
+    // The masked position holds the clamped filler, still below every real value; the rest is x * 65504 in float16.
+    expect(got.Y![1]).toBe(-FP16_MAX);
+    expect(got.Y![3]).toBe(3);
+    // onnxruntime may run a Cast -> Mul -> Cast chain in float32 (it folds such round trips), so: close to x * 65504.
+    const want = [1e-3, 2e-3, -1e-3, 0].map((x) => x * FP16_MAX);
+    Array.from(got.Z!).forEach((z, i) => expect(Math.abs(z - want[i]!), `Z[${i}]`).toBeLessThanOrEqual(1e-3 * Math.abs(want[i]!)));
+    expect(Math.abs(got.Y![0]! - want[0]!)).toBeLessThanOrEqual(1e-3 * want[0]!);
+    if (hasChecker) expect(checkModels({ m: r.model })).toEqual({ m: '' });
+  });
+});
+
 export { ort };

@@ -116,4 +116,29 @@ describe('u8s8 saturation (compression case u8s8-saturation)', () => {
     const full = quantizeDynamic(m, { reduceRange: false });
     expect(full.report.options.reduceRange).toBe(false);
   });
+
+  it('with reduce_range off the case\'s own integers come back: exact here, or the AVX2 pair-saturated sum, nothing else', async () => {
+    // Same weights at full 8-bit range: W / (1.27 / 127) is exactly the case's [-81, -80, 127]. The activations
+    // [2.1, 1.98, 2.34] quantize to [229, 216, 255], so the first pair is 229 * -81 + 216 * -80 = -35829, past int16.
+    const m = bytes(model(graph([node('MatMul', ['X', 'W'], ['Y'])], [['X', 1, [1, 3]]], [['Y', 1, [1, 1]]], [f32('W', [3, 1], Float32Array.of(-0.81, -0.8, 1.27))])));
+    const q = quantizeDynamic(m, { reduceRange: false });
+    const out = decodeModel(q.model);
+    const mm = out.graph!.node.find((n) => n.opType === 'MatMulInteger')!;
+    const wq = out.graph!.initializer.find((t) => t.name === mm.input[1])!;
+    const qw = Array.from(new Int8Array(wq.rawData!.slice().buffer));
+    expect(qw).toEqual([-81, -80, 127]);
+    const ws = out.graph!.initializer.find((t) => t.name === out.graph!.node.find((n) => n.opType === 'Mul' && n.input[0]!.endsWith('a_scale'))!.input[1])!;
+    const wScale = new Float32Array(ws.rawData!.slice().buffer)[0]!;
+    const d = dynamicQuantizeLinear(Float32Array.of(2.1, 1.98, 2.34));
+    expect(Array.from(d.y)).toEqual([229, 216, 255]);
+    const a = Array.from(d.y, (v) => v - d.zeroPoint);
+    const exact = a[0]! * qw[0]! + a[1]! * qw[1]! + a[2]! * qw[2]!;
+    // pmaddubsw: u8 x s8 products added in pairs with int16 saturation, then widened and summed.
+    const sat = (v: number) => Math.max(-32768, Math.min(32767, v));
+    const saturated = sat(a[0]! * qw[0]! + a[1]! * qw[1]!) + sat(a[2]! * qw[2]!);
+    expect(saturated).not.toBe(exact);
+    const y = (await run(q.model, { X: tensor(Float32Array.of(2.1, 1.98, 2.34), [1, 3]) })).Y![0]!;
+    const scale = Math.fround(d.scale * wScale);
+    expect([Math.fround(Math.fround(exact) * scale), Math.fround(Math.fround(saturated) * scale)]).toContain(y);
+  });
 });

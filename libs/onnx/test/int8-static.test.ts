@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Calibrator, calibrateAndQuantize, calibrationModel, decodeModel, int64, quantizeStatic, readFloat32, type ModelProto, type TensorProto } from '../src';
-import { convTransposeModel, convModel, gemmModel, matmulModel, randomFloats } from './support/build';
+import { bytes, convTransposeModel, convModel, f32, gemmModel, graph, intAttr, matmulModel, model as modelOf, node, randomFloats } from './support/build';
 import { checkModels, createRunner, createWebRunner, hasChecker, maxAbs, maxAbsDiff, ortWeb, run, tensor } from './support/ort';
 
 const init = (m: ModelProto, name: string): TensorProto => m.graph!.initializer.find((t) => t.name === name)!;
@@ -34,6 +34,38 @@ describe('int8-static QDQ (compression case per-channel-axis-convtranspose)', ()
     const x = samples([1, 3, 5, 5], 1, 999)[0]!.feeds;
     const [a, b] = [await run(model, x), await run(r.model, x)];
     expect(maxAbsDiff(a.Y!, b.Y!)).toBeLessThan(0.03 * maxAbs(a.Y!));
+  });
+
+  // Neighbour: group > 1. W is [Cin, Cout / group, k, k], so axis 1 has Cout / group scales, and output channel o
+  // is made by weight column o mod (Cout / group): its bias scale is input_scale * weight_scale[o mod (Cout / group)].
+  // (The bias was left float32 for every grouped ConvTranspose.)
+  it.each([2, 4])('grouped ConvTranspose, group %i: Cout / group weight scales, bias scales tiled over the groups', async (group) => {
+    const [cin, perGroup] = [8, 6];
+    const cout = perGroup * group;
+    const grouped = bytes(
+      modelOf(
+        graph(
+          [node('ConvTranspose', ['X', 'W', 'B'], ['Y'], [intAttr('group', group)])],
+          [['X', 1, [1, cin, 5, 5]]],
+          [['Y', 1, [1, cout, 7, 7]]],
+          [f32('W', [cin, perGroup, 3, 3], randomFloats(cin * perGroup * 9, 5, 0.5)), f32('B', [cout], randomFloats(cout, 6, 0.5))],
+        ),
+      ),
+    );
+    const r = await calibrateAndQuantize(grouped, samples([1, cin, 5, 5], 4, 50), createRunner);
+    expect(r.report.weights).toEqual([{ name: 'W', axis: 1, scales: perGroup }]);
+    expect(r.report.biases).toEqual([{ name: 'B', scales: cout }]);
+    const out = decodeModel(r.model);
+    const dqs = out.graph!.node.filter((n) => n.opType === 'DequantizeLinear');
+    const wScale = readFloat32(init(out, dqs.find((n) => n.output[0] === 'W')!.input[1]!));
+    const xScale = readFloat32(init(out, dqs.find((n) => n.output[0]!.startsWith('X_dequantized'))!.input[1]!))[0]!;
+    const bdq = dqs.find((n) => n.output[0] === 'B')!;
+    expect(Array.from(readFloat32(init(out, bdq.input[1]!)))).toEqual(Array.from({ length: cout }, (_, o) => Math.fround(xScale * wScale[o % perGroup]!)));
+    expect(int64(bdq.attribute.find((a) => a.name === 'axis')!.i)).toBe(0);
+    const x = samples([1, cin, 5, 5], 1, 999)[0]!.feeds;
+    const [a, b] = [await run(grouped, x), await run(r.model, x)];
+    expect(maxAbsDiff(a.Y!, b.Y!)).toBeLessThan(0.03 * maxAbs(a.Y!));
+    if (hasChecker) expect(checkModels({ grouped: r.model })).toEqual({ grouped: '' });
   });
 
   it('Conv, Gemm (transB 0 and 1) and MatMul quantize and run on onnxruntime-node and -web', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeModel, findWeights, int64, quantizeWeightsInt8, readFloat32, tensorDims, type ModelProto } from '../src';
+import { convertFloat16, decodeModel, findWeights, inspectModel, int64, quantizeDynamic, quantizeWeightsInt8, readFloat32, tensorDims, type ModelProto } from '../src';
 import { convModel, convTransposeModel, f32, gemmModel, graph, graphAttr, matmulModel, model, node, randomFloats, bytes } from './support/build';
 import { checkModels, hasChecker, maxAbs, maxAbsDiff, run, tensor, ort } from './support/ort';
 
@@ -86,6 +86,66 @@ describe('int8-weight: weights in Constant nodes and If subgraphs', () => {
       ifSubgraph: quantizeWeightsInt8(original).model,
     };
     expect(checkModels(variants)).toEqual(Object.fromEntries(Object.keys(variants).map((k) => [k, ''])));
+  });
+});
+
+describe('weights-in-constant-nodes / weights-inside-subgraphs neighbours', () => {
+  const floatsAttr = (name: string, values: number[]) => ({ name, type: 6, floats: values, ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] });
+  const tensorAttr = (t: ReturnType<typeof f32>) => ({ name: 'value', type: 4, t, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] });
+
+  it('a 4 KiB weight spelled as Constant value_floats is found, reported and quantized (it was left float32 without a word)', async () => {
+    const w = Array.from(randomFloats(1024, 3));
+    const m = bytes(model(graph([node('Constant', [], ['W'], [floatsAttr('value_floats', w)]), node('MatMul', ['X', 'W'], ['Y'])], [['X', 1, [2, 1024]]], [['Y', 1, [2]]]), 17));
+    expect(inspectModel(m).weightLocations.constant).toMatchObject({ tensors: 1, bytes: 4096 });
+    const r = quantizeWeightsInt8(m);
+    expect(r.report.quantized.map((q) => [q.name, q.location, q.shape, q.bytesBefore])).toEqual([['W', 'constant', [1024], 4096]]);
+    expect(r.model.length).toBeLessThan(0.35 * m.length);
+    expect(findWeights(decodeModel(r.model)).filter((x) => x.tensor.dataType === 1 && x.bytes > 1024)).toEqual([]);
+    const x = tensor(randomFloats(2048, 4), [2, 1024]);
+    const [ref, got] = [await run(m, { X: x }), await run(r.model, { X: x })];
+    expect(maxAbsDiff(ref.Y!, got.Y!)).toBeLessThan(0.02 * maxAbs(ref.Y!));
+  });
+
+  // If { Loop { If { MatMul(Wi: Constant) | MatMul(Wi2: subgraph initializer) }; MatMul(Wb: Constant) } } | Identity
+  const innerThen = graph([node('Constant', [], ['Wi'], [tensorAttr(f32('', [32, 32], randomFloats(1024, 31)))]), node('MatMul', ['Xl', 'Wi'], ['Ti'])], [], [['Ti', 1, [2, 32]]], [], 'innerThen');
+  const innerElse = graph([node('MatMul', ['Xl', 'Wi2'], ['Ei'])], [], [['Ei', 1, [2, 32]]], [f32('Wi2', [32, 32], randomFloats(1024, 32))], 'innerElse');
+  const body = graph(
+    [
+      node('Identity', ['cond_in'], ['cond_out']),
+      node('If', ['C'], ['Xl2'], [graphAttr('then_branch', innerThen), graphAttr('else_branch', innerElse)]),
+      node('Constant', [], ['Wb'], [tensorAttr(f32('', [32, 32], randomFloats(1024, 33)))]),
+      node('MatMul', ['Xl2', 'Wb'], ['Xl_out']),
+    ],
+    [['iter', 7, []], ['cond_in', 9, []], ['Xl', 1, [2, 32]]],
+    [['cond_out', 9, []], ['Xl_out', 1, [2, 32]]],
+    [],
+    'body',
+  );
+  const outerThen = graph([node('Loop', ['N', '', 'X'], ['L'], [graphAttr('body', body)])], [], [['L', 1, [2, 32]]], [], 'outerThen');
+  const outerElse = graph([node('Identity', ['X'], ['O'])], [], [['O', 1, [2, 32]]], [], 'outerElse');
+  const trip = { ...f32('N', [], new Float32Array(0)), dataType: 7, rawData: new Uint8Array(BigInt64Array.of(2n).buffer) };
+  const nested = bytes(model(graph([node('If', ['C'], ['Y'], [graphAttr('then_branch', outerThen), graphAttr('else_branch', outerElse)])], [['X', 1, [2, 32]], ['C', 9, []]], [['Y', 1, [2, 32]]], [trip]), 17));
+
+  it('weights three subgraphs deep (If > Loop > If), in Constant nodes and subgraph initializers, are all rewritten', async () => {
+    const r = quantizeWeightsInt8(nested);
+    expect(r.report.quantized.map((q) => [q.name, q.location, q.graph]).sort()).toEqual([
+      ['main/If_Y.then_branch/Loop_L.body/If_Xl2.else_branch:Wi2', 'initializer', 'main/If_Y.then_branch/Loop_L.body/If_Xl2.else_branch'],
+      ['main/If_Y.then_branch/Loop_L.body/If_Xl2.then_branch:Wi', 'constant', 'main/If_Y.then_branch/Loop_L.body/If_Xl2.then_branch'],
+      ['main/If_Y.then_branch/Loop_L.body:Wb', 'constant', 'main/If_Y.then_branch/Loop_L.body'],
+    ]);
+    expect(findWeights(decodeModel(r.model)).filter((w) => w.tensor.dataType === 1 && w.bytes > 1024)).toEqual([]);
+    const variants = { int8: r.model, fp16: convertFloat16(nested).model, dynamic: quantizeDynamic(nested).model };
+    expect(quantizeDynamic(nested).report.rewritten).toHaveLength(3);
+    const x = tensor(randomFloats(64, 5, 0.3), [2, 32]);
+    for (const c of [true, false]) {
+      const feeds = { X: x, C: new ort.Tensor('bool', [c], []) };
+      const ref = await run(nested, feeds);
+      for (const [name, v] of Object.entries(variants)) {
+        const got = await run(v, feeds);
+        expect(maxAbsDiff(ref.Y!, got.Y!), `${name} cond ${c}`).toBeLessThanOrEqual(0.03 * maxAbs(ref.Y!));
+      }
+    }
+    if (hasChecker) expect(checkModels(variants)).toEqual({ int8: '', fp16: '', dynamic: '' });
   });
 });
 

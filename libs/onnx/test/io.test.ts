@@ -129,6 +129,32 @@ describe('external data (compression case external-data)', () => {
     expect(Array.from(c.Y!)).toEqual(Array.from((await run(q.model, x)).Y!));
   });
 
+  it('odd but inside locations (spaces, unicode, ./, doubled slashes, backslashes) are normalized once and read', async () => {
+    const cases: [string, string][] = [
+      ['weights dir/model data.bin', 'weights dir/model data.bin'],
+      ['poids/modèle 🙂.bin', 'poids/modèle 🙂.bin'],
+      ['./w.bin', 'w.bin'],
+      ['a//b/./c.bin', 'a/b/c.bin'],
+      ['sub\\w.bin', 'sub/w.bin'],
+      ['...', '...'],
+      ['~/.cache/w', '~/.cache/w'],
+    ];
+    for (const [location, normalized] of cases) {
+      expect(checkExternalLocation(location), location).toBe(normalized);
+      const written = writeModel(m, { externalData: { location } });
+      const asked: string[] = [];
+      const back = await readModel(written.model, { resolveExternal: (l) => (asked.push(l), written.files[normalized]!) });
+      expect(asked).toEqual([normalized]);
+      expect(Array.from(new Float32Array(back.graph!.initializer[0]!.rawData!.slice().buffer))).toEqual(Array.from(w));
+    }
+  });
+
+  it('rejects UNC, drive and empty locations too, naming them', () => {
+    for (const [bad, why] of [['\\\\server\\share\\w.bin', 'is absolute'], ['C:/w.bin', 'is absolute'], ['c:w.bin', 'is absolute'], ['', 'is empty'], ['./', 'names no file'], ['a\u0000b', 'contains a NUL byte']]) {
+      expect(() => checkExternalLocation(bad!)).toThrow(`external data location ${JSON.stringify(bad)} ${why}; expected a relative path inside the model's folder`);
+    }
+  });
+
   it('rejects locations outside the model folder, naming them', async () => {
     for (const bad of ['../../etc/passwd', '/etc/passwd', 'a/../../b', 'C:\\x', '..\\secret']) {
       expect(() => checkExternalLocation(bad)).toThrow(new RegExp(`external data location ${JSON.stringify(bad).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`));

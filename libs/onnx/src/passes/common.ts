@@ -1,6 +1,6 @@
 import { LeptonError } from '@lepton/tensor-core';
 import { liftLegacyIr } from '../opset';
-import { NameScope, allGraphs, makeNode, outputNames, tensorAttr, intAttr, usesByName, type GraphScope } from '../graph';
+import { NameScope, allGraphs, liftConstantFloats, makeNode, outputNames, tensorAttr, intAttr, usesByName, type GraphScope } from '../graph';
 import { decodeModel, encodeModel } from '../proto/codec';
 import { int64, type ModelProto, type NodeProto, type TensorProto } from '../proto/types';
 import { makeTensor, tensorDims } from '../tensors';
@@ -17,6 +17,7 @@ export function workingCopy(input: ModelInput): ModelProto {
     throw new LeptonError('VALIDATION_FAILED', 'model must be ONNX bytes (Uint8Array) or a decoded ModelProto with a graph');
   } else model = decodeModel(encodeModel(input));
   liftLegacyIr(model);
+  liftConstantFloats(model.graph!);
   return model;
 }
 

@@ -1,5 +1,5 @@
 import { LeptonError, quantParamsFromRange, roundHalfEven } from '@lepton/tensor-core';
-import { NameScope, allGraphs, makeNode, usesByName, type GraphScope } from '../graph';
+import { NameScope, allGraphs, attrInt, makeNode, usesByName, type GraphScope } from '../graph';
 import { OnnxType, type ModelProto, type NodeProto } from '../proto/types';
 import { makeTensor, readFloat32, tensorDims } from '../tensors';
 import { findWeights, reshapedWeights, type WeightRef } from '../weights';
@@ -165,10 +165,14 @@ function quantizeBias(
   if (!b || !input || (op !== 'Conv' && op !== 'ConvTranspose' && op !== 'Gemm') || b.uses.length !== 1) return;
   const values = readFloat32(b.tensor);
   if (tensorDims(b.tensor).length !== 1) return;
-  const channels = w.axis === undefined ? 1 : wDims[w.axis]!;
-  if (channels !== 1 && channels !== values.length) return; // grouped ConvTranspose: weight axis 1 is Cout / group
+  const perWeight = w.axis === undefined ? 1 : wDims[w.axis]!;
+  // A grouped ConvTranspose's weight axis 1 holds Cout / group: output channel o is made by weight column
+  // o mod (Cout / group) of its group, so its bias scale is input_scale * weight_scale[o mod (Cout / group)].
+  const group = op === 'ConvTranspose' ? attrInt(node, 'group', 1) : 1;
+  if (perWeight !== 1 && perWeight * group !== values.length) return;
+  const channels = perWeight === 1 ? 1 : values.length;
   const scale = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scale[c] = Math.fround(input.scale * w.scale[c]!);
+  for (let c = 0; c < channels; c++) scale[c] = Math.fround(input.scale * w.scale[c % perWeight]!);
   const q = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = roundHalfEven(Math.fround(values[i]! / scale[channels === 1 ? 0 : i]!));
