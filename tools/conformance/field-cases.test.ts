@@ -34,6 +34,31 @@ const NCHW: ModelManifestInput = {
   outputs: [{ name: 'y', dtype: 'float32', shape: [1, 3, 4, 4], layout: 'NCHW' }],
 };
 
+const I64: ModelManifestInput = {
+  id: 'fc-identity-i64',
+  name: 'Identity int64',
+  version: '1',
+  task: 'generic',
+  inputs: [{ name: 'x', dtype: 'int64', shape: [4] }],
+  outputs: [{ name: 'y', dtype: 'int64', shape: [4] }],
+};
+const NCT: ModelManifestInput = {
+  id: 'fc-nct',
+  name: 'Relu on channels-first features',
+  version: '1',
+  task: 'generic',
+  inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 8], layout: 'NCT' }],
+  outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2, 8], layout: 'NCT' }],
+};
+const NCHW_FREE: ModelManifestInput = {
+  id: 'fc-nchw-free',
+  name: 'Relu on an NCHW image of any size',
+  version: '1',
+  task: 'generic',
+  inputs: [{ name: 'x', dtype: 'float32', shape: ['n', 3, 'h', 'w'], maxShape: [4, 3, 64, 64], layout: 'NCHW' }],
+  outputs: [{ name: 'y', dtype: 'float32', shape: ['n', 3, 'h', 'w'], layout: 'NCHW' }],
+};
+
 let p: Platforms;
 type Where = 'server' | 'edge' | 'browser';
 const WHERE: Where[] = ['server', 'edge', 'browser'];
@@ -59,6 +84,9 @@ beforeAll(async () => {
     { manifest: F16, bytes: oneNodeModel('Identity', 10, [1, 3, 8, 8]) },
     { manifest: DYNAMIC, bytes: oneNodeModel('Identity', 1, ['n']) },
     { manifest: NCHW, bytes: oneNodeModel('Relu', 1, [1, 3, 4, 4]) },
+    { manifest: I64, bytes: oneNodeModel('Identity', 7, [4]) },
+    { manifest: NCT, bytes: oneNodeModel('Relu', 1, [1, 2, 8]) },
+    { manifest: NCHW_FREE, bytes: oneNodeModel('Relu', 1, ['n', 3, 'h', 'w']) },
   ]);
 }, 240_000);
 afterAll(() => p?.close());
@@ -77,10 +105,12 @@ describe('float16-tensors-in-js: float16 travels as Uint16Array bits', () => {
     expect(res.answeredBy).toBe(where);
   });
 
-  it('0x3C00 reads as 1.0 wherever values are shown (array form)', async () => {
-    const res = await inferOn('server', 'fc-identity-f16', [x], 'array');
+  it.each(['server', 'edge'] as const)('0x3C00 reads as 1.0 wherever values are shown (array form, %s)', async (where) => {
+    const res = await inferOn(where, 'fc-identity-f16', [x], 'array');
     // 65500 is the shortest decimal that reads back as 0x7BFF (65504): the array form prints shortest round-trips.
-    expect((res.outputs![0]!.data as unknown[]).slice(0, 4)).toEqual([1, '-0', 'NaN', 65500]);
+    expect((res.outputs![0]!.data as unknown[]).slice(0, 5)).toEqual([1, '-0', 'NaN', 65500, 6e-8]);
+    // The values read back to the same bits.
+    expect(Array.from(decodeWireTensor(res.outputs![0]!).data as Uint16Array).slice(0, 5)).toEqual([0x3c00, 0x8000, 0x7e00, 0x7bff, 0x0001]);
   });
 });
 
@@ -105,6 +135,21 @@ describe('int64-scalar-input: sr as a number, a decimal string or a bigint', () 
       outputs.push(String(res.outputs!.find((o) => o.name === 'output')!.data));
     }
     expect(new Set(outputs).size).toBe(1);
+  });
+});
+
+describe('int64-beyond-2^53 on every platform (tensor-core case): an int64 Identity returns the values exactly', () => {
+  const values = ['9007199254740993', '-9223372036854775808', '9223372036854775807', '16000'];
+  const x = (format: 'base64' | 'array') => encodeWireTensor('x', { dtype: 'int64', shape: [4], data: BigInt64Array.from(values.map(BigInt)) }, format);
+
+  it.each(WHERE)('base64 and decimal strings in, the same values out, on %s', async (where) => {
+    for (const format of ['base64', 'array'] as const) {
+      const res = await inferOn(where, 'fc-identity-i64', [x(format)], format);
+      expect(res).not.toHaveProperty('error');
+      const y = res.outputs!.find((o) => o.name === 'y')!;
+      expect(Array.from(decodeWireTensor(y).data as BigInt64Array, String), `${where} ${format}`).toEqual(values);
+      if (where !== 'browser' && format === 'array') expect(y.data).toEqual(values);
+    }
   });
 });
 
@@ -165,6 +210,25 @@ describe('nhwc-into-nchw: a mismatching layout names expected and received shape
     const res = await inferOn(where, 'fc-nchw', [nhwc]);
     expect(res.error?.code).toBe('TENSOR_SHAPE_MISMATCH');
     expect(res.error?.message).toContain("input 'x' has shape [1, 4, 4, 3]; expected [1, 3, 4, 4]");
+  });
+
+  // Neighbours at other ranks and with free dims: channels-last features [1, T, C] into an NCT model, an HWC image
+  // without its batch dim, and NHWC into an NCHW model whose H and W are free (only C = 3 can catch it).
+  const cases: [string, WireTensor, string][] = [
+    ['fc-nct', encodeWireTensor('x', { dtype: 'float32', shape: [1, 8, 2], data: new Float32Array(16) }), "input 'x' has shape [1, 8, 2]; expected [1, 2, 8]"],
+    ['fc-nchw', encodeWireTensor('x', { dtype: 'float32', shape: [4, 4, 3], data: new Float32Array(48) }), "input 'x' has shape [4, 4, 3]; expected [1, 3, 4, 4] (rank 4, got 3)"],
+    ['fc-nchw-free', encodeWireTensor('x', { dtype: 'float32', shape: [1, 8, 8, 3], data: new Float32Array(192) }), "input 'x' has shape [1, 8, 8, 3]; expected [n, 3, h, w] (dim 1 must be 3)"],
+  ];
+
+  it.each(WHERE)('other ranks and free dims are TENSOR_SHAPE_MISMATCH naming both shapes on %s', async (where) => {
+    for (const [model, tensor, message] of cases) {
+      const res = await inferOn(where, model, [tensor]);
+      expect(res.error?.code, `${model} on ${where}`).toBe('TENSOR_SHAPE_MISMATCH');
+      expect(res.error?.message).toContain(message);
+    }
+    // The channels-first spelling of the same data runs.
+    const ok = await inferOn(where, 'fc-nchw-free', [encodeWireTensor('x', { dtype: 'float32', shape: [1, 3, 8, 8], data: new Float32Array(192) })]);
+    expect(ok).not.toHaveProperty('error');
   });
 
   it('declares the layout in the manifest every platform reads', async () => {
