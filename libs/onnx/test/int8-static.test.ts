@@ -68,6 +68,22 @@ describe('int8-static QDQ (compression case per-channel-axis-convtranspose)', ()
     if (hasChecker) expect(checkModels({ grouped: r.model })).toEqual({ grouped: '' });
   });
 
+  it('calibration-ignores-nan, in the optimizer: NaN/Inf in calibration samples leave the ranges finite and are reported', async () => {
+    const dirty = samples([1, 3, 5, 5], 8, 100);
+    const clean = samples([1, 3, 5, 5], 8, 100);
+    (dirty[0]!.feeds.X.data as Float32Array).set([NaN, Infinity], 3);
+    (dirty[5]!.feeds.X.data as Float32Array)[40] = -Infinity;
+    const r = await calibrateAndQuantize(model, dirty, createRunner);
+    const base = await calibrateAndQuantize(model, clean, createRunner);
+    // X: exactly the three planted values; Y: whatever ConvTranspose spread them to (each touches up to 9 outputs).
+    expect(r.report.calibration.skippedNonFinite!['X']).toBe(3);
+    expect(r.report.calibration.skippedNonFinite!['Y']).toBeGreaterThanOrEqual(3 * 64);
+    expect(base.report.calibration).toEqual({ method: 'minmax', samples: 8 });
+    const x = r.report.activations.find((a) => a.name === 'X')!;
+    expect(x).toEqual(base.report.activations.find((a) => a.name === 'X'));
+    for (const a of r.report.activations) expect(Number.isFinite(a.scale) && a.scale > 0, a.name).toBe(true);
+  });
+
   it('Conv, Gemm (transB 0 and 1) and MatMul quantize and run on onnxruntime-node and -web', async () => {
     const cases = [
       { m: convModel(3, 8, 3, 6), dims: [1, 3, 6, 6] },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { convertFloat16, decodeModel, findWeights, inspectModel, int64, quantizeDynamic, quantizeWeightsInt8, readFloat32, tensorDims, type ModelProto } from '../src';
-import { convModel, convTransposeModel, f32, gemmModel, graph, graphAttr, matmulModel, model, node, randomFloats, bytes } from './support/build';
+import { convModel, convTransposeModel, f32, gemmModel, graph, graphAttr, intAttr, matmulModel, model, node, randomFloats, bytes } from './support/build';
 import { checkModels, hasChecker, maxAbs, maxAbsDiff, run, tensor, ort } from './support/ort';
 
 function dequantizeNode(m: ModelProto, output: string) {
@@ -38,6 +38,16 @@ describe('int8-weight: per-channel axis per op (compression case per-channel-axi
       expect(maxAbsDiff(ref.Y!, got.Y!)).toBeGreaterThan(0);
     });
   }
+
+  it('grouped ConvTranspose (group 4): W [Cin, Cout / group, k, k] gets Cout / group scales on axis 1', async () => {
+    const w = f32('W', [8, 6, 3, 3], randomFloats(8 * 6 * 9, 5, 0.5));
+    const grouped = bytes(model(graph([node('ConvTranspose', ['X', 'W'], ['Y'], [intAttr('group', 4)])], [['X', 1, [1, 8, 5, 5]]], [['Y', 1, [1, 24, 7, 7]]], [w])));
+    const r = quantizeWeightsInt8(grouped);
+    expect(r.report.quantized.map((q) => [q.name, q.axis, q.scales])).toEqual([['W', 1, 6]]);
+    const x = tensor(randomFloats(200, 9), [1, 8, 5, 5]);
+    const [ref, got] = [await run(grouped, { X: x }), await run(r.model, { X: x })];
+    expect(maxAbsDiff(ref.Y!, got.Y!)).toBeLessThan(0.02 * maxAbs(ref.Y!));
+  });
 
   it('falls back to per-tensor when consumers disagree on the axis', () => {
     const w = f32('W', [8, 8], randomFloats(64, 2));

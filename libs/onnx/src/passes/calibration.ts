@@ -83,6 +83,19 @@ export class Calibrator {
     this.samples++;
   }
 
+  /**
+   * NaN and Infinity values each observer skipped so far, for the activations that had any: the ranges ignore
+   * them (a NaN must not poison a range), and the report says how many there were, so dirty data is seen.
+   */
+  skippedNonFinite(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, obs] of this.observers) {
+      const n = obs.range().skippedNonFinite;
+      if (n > 0) out[name] = n;
+    }
+    return out;
+  }
+
   ranges(): Record<string, { min: number; max: number }> {
     const out: Record<string, { min: number; max: number }> = {};
     for (const [name, obs] of this.observers) {

@@ -21,12 +21,15 @@ export interface Int8StaticOptions extends StaticSelection {
   /** Recorded in the report. */
   calibrationMethod?: CalibrationMethod;
   calibrationSamples?: number;
+  /** NaN/Infinity values the observers skipped, per activation (see Calibrator.skippedNonFinite). */
+  calibrationSkippedNonFinite?: Record<string, number>;
 }
 
 export interface Int8StaticReport {
   pass: 'int8-static';
   options: { activationType: 'uint8' | 'int8'; perChannel: boolean; reduceRange: boolean; excludeNodes: string[]; excludeOps: string[] };
-  calibration: { method: CalibrationMethod | 'given'; samples: number | null };
+  /** skippedNonFinite (present only when some were): NaN/Inf calibration values left out of each range. */
+  calibration: { method: CalibrationMethod | 'given'; samples: number | null; skippedNonFinite?: Record<string, number> };
   opsetBefore: number;
   opsetAfter: number;
   activations: { name: string; min: number; max: number; scale: number; zeroPoint: number }[];
@@ -56,7 +59,11 @@ export function quantizeStatic(input: ModelInput, ranges: Ranges, options: Int8S
   const report: Int8StaticReport = {
     pass: 'int8-static',
     options: opts,
-    calibration: { method: options.calibrationMethod ?? 'given', samples: options.calibrationSamples ?? null },
+    calibration: {
+      method: options.calibrationMethod ?? 'given',
+      samples: options.calibrationSamples ?? null,
+      ...(Object.keys(options.calibrationSkippedNonFinite ?? {}).length > 0 ? { skippedNonFinite: { ...options.calibrationSkippedNonFinite } } : {}),
+    },
     opsetBefore: defaultOpset(model),
     opsetAfter: 0,
     activations: [],

@@ -22,5 +22,6 @@ export async function calibrateAndQuantize(
     ...options,
     calibrationMethod: calibrator.method,
     calibrationSamples: calibrator.samples,
+    calibrationSkippedNonFinite: calibrator.skippedNonFinite(),
   });
 }
