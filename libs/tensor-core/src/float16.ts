@@ -7,7 +7,8 @@
  * by sign, payload dropped. Both as onnxruntime-node 1.30 computes them. 16-bit -> float32 is exact, NaN
  * payloads included in the bulk functions (a JS number cannot carry them, so the scalar decoders return plain
  * NaN). The scalar encoders take any JS number and round it to float32 first, which is what onnxruntime
- * does for float64 -> float16 too (via float32).
+ * does for float64 -> float16 too (via float32), except for NaN: a float64 NaN's payload survives here, while
+ * onnxruntime's Cast gives 0x7e00 | sign; castTensor follows onnxruntime (cast-nan.ts).
  * Caveat, measured: onnxruntime keeps NaN payloads only in its vectorised (F16C) body; tensors shorter than 8 and
  * the last few elements go through a scalar path that gives 0x7e00 / 0xfe00 for every NaN. We follow the body;
  * the two agree on every NaN that arithmetic produces (the default NaN has no payload).
