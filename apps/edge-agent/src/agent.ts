@@ -43,7 +43,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
   upstream.credential = identity.credential;
   const verifier = new SignatureVerifier(identity.serverKey!);
   const cache = new ModelCache(config.dataDir, verifier);
-  const outbox = new Outbox(join(config.dataDir, 'outbox'), config.outboxMaxBytes);
+  const outbox = new Outbox(join(config.dataDir, 'outbox'), config.outboxMaxBytes, log);
   await outbox.open();
   const event = (e: Parameters<Outbox['add']>[0]) => void outbox.add(e);
   const local = new LocalModels({ cache, upstream, verifier, ort, log, event, healthMinCalls: config.healthMinCalls });
