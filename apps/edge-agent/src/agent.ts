@@ -13,6 +13,7 @@ import { SignatureVerifier } from './signature';
 import { Outbox } from './outbox';
 import { SyncLoop } from './sync-loop';
 import { detectCapabilities } from './capabilities';
+import { lockDataDir } from './data-dir-lock';
 
 export interface EdgeAgent {
   /** Base URL the agent listens on (loopback by default). */
@@ -36,6 +37,16 @@ export interface StartOptions {
  */
 export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}): Promise<EdgeAgent> {
   const log: Log = opts.log ?? ignore;
+  const lock = await lockDataDir(config.dataDir, log);
+  try {
+    return await start(config, log, lock.release);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function start(config: EdgeConfig, log: Log, unlock: () => Promise<void>): Promise<EdgeAgent> {
   const upstream = new Upstream({ url: config.serverUrl, timeoutMs: config.upstreamTimeoutMs });
 
   const capabilities = detectCapabilities({ memoryMb: config.memoryMb });
@@ -100,6 +111,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartOptions = {}
       await app.close();
       await outbox.close();
       await local.release();
+      await unlock();
     },
   };
 }

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
+import { z } from 'zod';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { LeptonError } from '@lepton/tensor-core';
 import {
+  AssignmentSchema,
   ErrorBodySchema,
   type Assignment,
   type DeviceReport,
@@ -11,7 +13,11 @@ import {
   type VadResult,
 } from '@lepton/contracts';
 import type { AppRouter, DeviceCapabilities, EnrollResponse, VadDetectCall } from '@lepton/api';
+import { describeZodError } from '@lepton/api';
 import { postWavStream } from '@lepton/node-platform';
+
+/** What fleet.sync must answer; anything else came from something that is not (this version of) a Lepton server. */
+const SyncAnswerSchema = z.object({ assignments: z.array(AssignmentSchema), pollAfterMs: z.number().int().min(0) });
 
 export interface UpstreamOptions {
   /** Server base URL without a trailing slash. */
@@ -92,8 +98,22 @@ export class Upstream {
     );
   }
 
-  sync(capabilities: DeviceCapabilities): Promise<{ assignments: Assignment[]; pollAfterMs: number }> {
-    return this.call('fleet.sync', () => this.client.fleet.sync.mutate({ capabilities }));
+  /**
+   * The device's assignments. The answer is checked before anything acts on it: a proxy or another service on
+   * the server's address answering 200 with some other JSON is UPSTREAM_UNAVAILABLE naming the field, not a
+   * TypeError deep in the install code ('assignments.find is not a function', code INTERNAL).
+   */
+  async sync(capabilities: DeviceCapabilities): Promise<{ assignments: Assignment[]; pollAfterMs: number }> {
+    const answer: unknown = await this.call('fleet.sync', () => this.client.fleet.sync.mutate({ capabilities }));
+    const parsed = SyncAnswerSchema.safeParse(answer);
+    if (!parsed.success) {
+      throw new LeptonError(
+        'UPSTREAM_UNAVAILABLE',
+        `server ${this.opts.url}/trpc (fleet.sync) answered something that is not a sync answer: ${describeZodError(parsed.error)}; expected { assignments: [...], pollAfterMs }`,
+        { url: this.opts.url },
+      );
+    }
+    return parsed.data;
   }
 
   report(reports: DeviceReport[]): Promise<{ accepted: number }> {
@@ -111,6 +131,10 @@ export class Upstream {
   /**
    * GET one variant's artifact with the device credential, from byte `from` on (Range + If-Range on the digest
    * ETag, so a resume never splices two different files). `partial` says whether the server honoured the range.
+   * A big model may take long, so there is no overall limit; but the answer must start, and every chunk must
+   * follow the last, within `timeoutMs` (EDGE_UPSTREAM_TIMEOUT_MS). A stalled or broken transfer is
+   * UPSTREAM_UNAVAILABLE saying how far it got (the caller keeps the partial file and resumes); it used to wait
+   * for undici's 300 s body timeout, and the agent did not listen meanwhile.
    */
   async fetchArtifact(
     id: string,
@@ -126,23 +150,51 @@ export class Upstream {
       headers['range'] = `bytes=${from}-`;
       if (sha256) headers['if-range'] = `"sha256:${sha256}"`;
     }
+    const ms = this.opts.timeoutMs;
+    const abort = new AbortController();
+    let timer = setTimeout(() => abort.abort(), ms);
     let res: Response;
     try {
-      // No overall timeout: a slow link may need long for a big model; a stalled one fails on the socket.
-      res = await fetch(url, { headers });
+      res = await fetch(url, { headers, signal: abort.signal });
     } catch (err) {
+      clearTimeout(timer);
+      if (abort.signal.aborted) throw new LeptonError('UPSTREAM_UNAVAILABLE', `GET ${url} did not answer within ${ms} ms (EDGE_UPSTREAM_TIMEOUT_MS)`, { url });
       throw unreachable(url, err);
     }
     if (!res.ok || !res.body) {
+      clearTimeout(timer);
       const body = ErrorBodySchema.safeParse(await res.json().catch(() => undefined));
       if (body.success) throw new LeptonError(body.data.code, body.data.message, body.data.details);
       throw new LeptonError('UPSTREAM_UNAVAILABLE', `GET ${url} answered HTTP ${res.status}`);
     }
-    return {
-      sha256: res.headers.get('x-lepton-sha256') ?? undefined,
-      partial: res.status === 206,
-      body: Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]),
-    };
+    const stream = Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]);
+    async function* guarded(): AsyncIterable<Uint8Array> {
+      let received = 0;
+      let stalled = false;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          stalled = true;
+          abort.abort();
+        }, ms);
+      };
+      arm();
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          received += chunk.byteLength;
+          arm();
+          yield chunk;
+        }
+      } catch (err) {
+        const at = `after ${received} bytes${from > 0 ? ` (resumed at byte ${from})` : ''}`;
+        if (stalled) throw new LeptonError('UPSTREAM_UNAVAILABLE', `GET ${url} stalled: no bytes for ${ms} ms (EDGE_UPSTREAM_TIMEOUT_MS) ${at}`, { url, received });
+        const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+        throw new LeptonError('UPSTREAM_UNAVAILABLE', `GET ${url} broke off ${at}: ${cause}`, { url, received });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return { sha256: res.headers.get('x-lepton-sha256') ?? undefined, partial: res.status === 206, body: guarded() };
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
