@@ -124,11 +124,19 @@ async function sendArtifact(
     .header('content-length', String(range ? range.end - range.start + 1 : variant.size))
     .header('x-lepton-sha256', variant.sha256)
     .header('x-lepton-model', record.id)
-    .header('x-lepton-version', record.version)
+    .header('x-lepton-version', headerSafe(record.version))
     .header('x-lepton-variant', variant.id)
     .header('etag', etag);
   if (request.method === 'HEAD') return reply.send();
   return reply.send(range ? deps.artifacts.openStream(variant.sha256, range.start, range.end) : deps.artifacts.openStream(variant.sha256));
+}
+
+/**
+ * A header value Node will send: visible ASCII as it is, anything else percent-encoded (UTF-8). A version such as
+ * 'ünïcode' threw ERR_INVALID_CHAR inside the reply and the client got a torn connection instead of the file.
+ */
+function headerSafe(v: string): string {
+  return /^[\x20-\x7e]*$/.test(v) ? v : encodeURIComponent(v);
 }
 
 function headerText(v: string | string[] | undefined): string | undefined {

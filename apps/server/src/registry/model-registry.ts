@@ -43,6 +43,29 @@ function sessionOptionsColumn(options: VariantSessionOptions | undefined): strin
   return Object.keys(parsed.data).length > 0 ? JSON.stringify(parsed.data) : null;
 }
 
+/** The longest version every route that names one accepts (models.get, the artifact query, telemetry). */
+export const MAX_VERSION_LENGTH = 64;
+
+/**
+ * A version travels in URLs, HTTP headers, file and metric names and device telemetry: 1 to 64 characters, no
+ * control characters (a newline or NUL in it made every artifact download of it die with a torn connection), no
+ * space at either end. Any other Unicode is allowed. The manifest schema allowed any non-empty string, so a
+ * 65-character version registered and then no route could fetch it.
+ */
+function checkVersion(version: string): void {
+  const expected = `expected 1 to ${MAX_VERSION_LENGTH} characters, no control characters, no space at either end`;
+  const fail = (why: string) => {
+    throw new LeptonError('MANIFEST_INVALID', `manifest.version ${JSON.stringify(version.length > 80 ? `${version.slice(0, 80)}...` : version)} ${why}; ${expected}`, {
+      field: 'manifest.version',
+    });
+  };
+  if ([...version].length > MAX_VERSION_LENGTH) fail(`has ${[...version].length} characters`);
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.exec(version);
+  if (control) fail(`holds the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  if (version.trim() !== version) fail('starts or ends with a space');
+}
+
 /** Model versions, their manifests and variants, on Kysely (SQLite or PostgreSQL). */
 export class ModelRegistry implements ModelService {
   constructor(
@@ -60,6 +83,7 @@ export class ModelRegistry implements ModelService {
       throw new LeptonError('MANIFEST_INVALID', `manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
     const manifest = parsed.data;
+    checkVersion(manifest.version);
     const existing = await this.find(manifest.id, manifest.version);
     if (existing) return { record: existing, created: false };
     // Files first (idempotent, content-addressed), rows after in one transaction.
