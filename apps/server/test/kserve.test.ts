@@ -256,6 +256,16 @@ describe('malformed requests: each a 4xx { error } with a message, and the serve
     ],
     ['wrong datatype name', () => postJson('/v2/models/tiny-batch/infer', { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FLOAT32', data: [1, 2, 3, 4] }] }), 400, /datatype "FLOAT32"/],
     ['wrong dtype for the model', () => postJson('/v2/models/tiny-batch/infer', { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP64', data: [1, 2, 3, 4] }, { name: 'b', shape: [1, 3], datatype: 'BOOL', data: [1, 0, 1] }] }), 400, /dtype float64; expected float32/],
+    [
+      'an output asked for twice',
+      () =>
+        postJson('/v2/models/tiny-batch/infer', {
+          inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }, { name: 'b', shape: [1, 3], datatype: 'BOOL', data: [true, false, true] }],
+          outputs: [{ name: 'y' }, { name: 'y', parameters: { binary_data: true } }],
+        }),
+      400,
+      /^output 'y' is asked for twice; each output may appear once in outputs$/,
+    ],
     ['not JSON', () => fetch(`${server.url}/v2/models/tiny-batch/infer`, { method: 'POST', body: '{"inputs": [' }), 400, /not valid JSON/],
     ['empty body', () => fetch(`${server.url}/v2/models/tiny-batch/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }), 400, /empty/],
     ['no inputs', () => postJson('/v2/models/tiny-batch/infer', { inputs: [] }), 400, /inputs/],

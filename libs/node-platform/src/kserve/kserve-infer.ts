@@ -48,7 +48,11 @@ export function decodeKserveRequest(body: Uint8Array, headerLength: string | und
   }
   cursor.finish();
   const binaryByDefault = req.parameters?.['binary_data_output'] === true;
+  const asked = new Set<string>();
   const outputs = req.outputs?.map((o) => {
+    // Asked twice (maybe once binary, once JSON): the answer held it once, in the last form asked, without a word.
+    if (asked.has(o.name)) throw new LeptonError('BAD_REQUEST', `output '${o.name}' is asked for twice; each output may appear once in outputs`, { output: o.name });
+    asked.add(o.name);
     const flag = o.parameters?.['binary_data'];
     return { name: o.name, binary: typeof flag === 'boolean' ? flag : binaryByDefault };
   });
