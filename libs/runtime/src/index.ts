@@ -8,3 +8,4 @@ export * from './vad';
 export * from './models/silero-vad-v5';
 export * from './batching';
 export * from './variant-options';
+export { preprocessForManifest } from './tensor-steps';

@@ -4,6 +4,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { checkTensor, exactFeeds, resolveShape, validateFeeds, type Feeds } from './feeds';
 import { toOrtSessionOptions, type OrtModule, type OrtSession } from './ort';
 import { fromOrtTensor, toOrtTensor } from './ort-tensors';
+import { compileTensorSteps, explainAfterSteps, postprocessOutputs, preprocessFeeds } from './tensor-steps';
 
 export type { Feeds } from './feeds';
 
@@ -23,6 +24,14 @@ export interface Predictor {
    * BigInt64Array). State inputs are ordinary inputs here; openStream() carries them for you.
    */
   run(feeds: Feeds): Promise<Feeds>;
+  /**
+   * What run() does before the session: the manifest's preprocess steps (affine, normalize, cast, transpose),
+   * then validation against the model's input specs. Returns the feeds the model gets (the parity digest hashes
+   * these). Throws as run() would.
+   */
+  prepare(feeds: Feeds): Feeds;
+  /** run() on feeds prepare() returned (the batcher validates each request, then runs the batch). */
+  runPrepared(feeds: Feeds): Promise<Feeds>;
   openStream(): PredictorStream;
   release(): Promise<void>;
 }
@@ -51,6 +60,7 @@ export async function createPredictor(opts: CreatePredictorOptions): Promise<Pre
   const manifest = parsed.data;
   const model = `${manifest.id}@${manifest.version}`;
   const constants = constantFeeds(manifest);
+  const steps = compileTensorSteps(manifest);
 
   let session: OrtSession;
   try {
@@ -86,18 +96,27 @@ export async function createPredictor(opts: CreatePredictorOptions): Promise<Pre
     }
     const outputs: Feeds = {};
     for (const [name, o] of Object.entries(results)) outputs[name] = fromOrtTensor(name, o);
-    return outputs;
+    return postprocessOutputs(steps, outputs, model);
+  };
+  const prepare = (given: Feeds, carried?: ReadonlySet<string>) => {
+    const exact = exactFeeds(given);
+    const feeds = preprocessFeeds(steps, exact, model);
+    try {
+      return { feeds, bindings: validateFeeds(manifest, feeds, carried) };
+    } catch (err) {
+      throw explainAfterSteps(err, steps, exact);
+    }
   };
 
   return {
     manifest,
     async run(given) {
-      const feeds = exactFeeds(given);
-      validateFeeds(manifest, feeds);
-      return execute(feeds);
+      return execute(prepare(given).feeds);
     },
+    prepare: (given) => prepare(given).feeds,
+    runPrepared: (feeds) => execute(feeds),
     openStream() {
-      return openStream(manifest, execute);
+      return openStream(manifest, execute, prepare);
     },
     async release() {
       if (released) return;
@@ -107,7 +126,11 @@ export async function createPredictor(opts: CreatePredictorOptions): Promise<Pre
   };
 }
 
-function openStream(manifest: ModelManifest, execute: (feeds: Feeds) => Promise<Feeds>): PredictorStream {
+function openStream(
+  manifest: ModelManifest,
+  execute: (feeds: Feeds) => Promise<Feeds>,
+  prepare: (feeds: Feeds, carried: ReadonlySet<string>) => { feeds: Feeds; bindings: Map<string, number> },
+): PredictorStream {
   const model = `${manifest.id}@${manifest.version}`;
   const carried = new Set(manifest.state.map((p) => p.input));
   const specs = new Map(manifest.inputs.map((s) => [s.name, s]));
@@ -115,8 +138,7 @@ function openStream(manifest: ModelManifest, execute: (feeds: Feeds) => Promise<
   let queue: Promise<unknown> = Promise.resolve();
 
   const doStep = async (given: Feeds): Promise<Feeds> => {
-    const feeds = exactFeeds(given);
-    const bindings = validateFeeds(manifest, feeds, carried);
+    const { feeds, bindings } = prepare(given, carried);
     if (state === undefined) {
       state = {};
       for (const name of carried) {

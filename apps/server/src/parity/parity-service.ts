@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { LeptonError, isLeptonError } from '@lepton/tensor-core';
 import { decodeBase64, decodeWireTensor, encodeWireTensor, ErrorBodySchema, type ModelRecord, type Variant, type WireTensor } from '@lepton/contracts';
-import { createPredictor, detectSpeech, manifestForVariant, variantSessionOptions, type OrtModule, type Predictor } from '@lepton/runtime';
+import { createPredictor, detectSpeech, manifestForVariant, preprocessForManifest, variantSessionOptions, type OrtModule, type Predictor } from '@lepton/runtime';
 import {
   buildParityReport,
   feedsCanonicalBytes,
@@ -152,8 +152,10 @@ export class ServerParity implements ParityService {
       const inferenceMs = performance.now() - t0;
       return { ...base, ok: true, outputs, artifactSha256: sha256, feedsSha256: sha256Hex(feedsCanonicalBytes(calls)), steps: calls.length, inferenceMs };
     }
-    // The real infer path; the digest is of the very decode infer performs on the same wire tensors.
-    const feeds = Object.fromEntries(req.inputs.map((w) => [w.name, decodeWireTensor(w)] as const));
+    // The real infer path; the digest is of what the model gets there: the same decode of the same wire tensors,
+    // then the manifest's preprocess steps (as the predictor inside infer runs them).
+    const decoded = Object.fromEntries(req.inputs.map((w) => [w.name, decodeWireTensor(w)] as const));
+    const feeds = preprocessForManifest(record.manifest, decoded);
     const res = await this.opts.inference.infer({ model: record.id, version: record.version, inputs: req.inputs, format: 'base64' });
     return {
       ...base,

@@ -42,6 +42,8 @@ interface StreamLike {
 }
 interface PredictorLike {
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  /** The feeds after the manifest's tensor preprocess steps, as the model gets them (a Predictor has it). */
+  prepare?(feeds: Record<string, Tensor>): Record<string, Tensor>;
   openStream(): StreamLike;
 }
 
@@ -59,7 +61,13 @@ export function recordFeeds<P extends PredictorLike>(predictor: P): { predictor:
   };
   const wrapped = Object.create(predictor) as P;
   wrapped.run = (feeds) => {
-    keep(feeds);
+    // The digest is of what the model gets: after the manifest's preprocess steps where there are any (prepare
+    // throws what run would, so a bad feed fails here as it would there).
+    try {
+      keep(predictor.prepare ? predictor.prepare(feeds) : feeds);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return predictor.run(feeds);
   };
   wrapped.openStream = () => {

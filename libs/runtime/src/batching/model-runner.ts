@@ -1,5 +1,5 @@
 import { BatchingSchema, type Batching, type ModelManifest } from '@lepton/contracts';
-import { exactFeeds, validateFeeds, type Feeds } from '../feeds';
+import type { Feeds } from '../feeds';
 import type { Predictor } from '../predictor';
 import { DynamicBatcher, type BatchExecution } from './batcher';
 import type { BatchClock } from './clock';
@@ -69,7 +69,7 @@ export function createModelRunner(opts: ModelRunnerOptions): ModelRunner {
     config,
     workers: opts.predictors.length,
     label,
-    execute: (feeds, worker) => opts.predictors[worker]!.run(feeds),
+    execute: (feeds, worker) => opts.predictors[worker]!.runPrepared(feeds),
     keyOf(feeds) {
       if (config.maxBatchSize <= 1) return undefined;
       let key = '';
@@ -93,10 +93,8 @@ export function createModelRunner(opts: ModelRunnerOptions): ModelRunner {
     unbatchableReason: reason,
     sessions: opts.predictors.length,
     async run(given) {
-      // Reject a bad request before it can join (and spoil) a batch.
-      const feeds = exactFeeds(given);
-      validateFeeds(manifest, feeds);
-      return batcher.submit(feeds);
+      // Preprocess and reject a bad request before it can join (and spoil) a batch.
+      return batcher.submit(opts.predictors[0]!.prepare(given));
     },
     pending: () => batcher.pending,
     async release() {
