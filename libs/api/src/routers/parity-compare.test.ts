@@ -44,6 +44,15 @@ describe('compareOutput', () => {
     expect(compareOutput('edge', i([2n ** 60n + 1n]), i([2n ** 60n]), toleranceFor('int64', 'fp32'))).toMatchObject({ pass: false, mismatches: 1 });
   });
 
+  it('a masked logit (-Infinity) does not turn a real top-1 disagreement into a near tie', () => {
+    // Row 0: the platforms pick different classes by a wide margin; row 1 holds a masked class in both.
+    const got = f32([0.9, 0.1, 0.2, 0.5, 0.4, -Infinity], [2, 3]);
+    const ref = f32([0.1, 0.9, 0.2, 0.5, 0.4, -Infinity], [2, 3]);
+    const c = compareOutput('browser', got, ref, tol);
+    expect(c.argmax).toMatchObject({ rows: 2, agree: 1, nearTies: 0 });
+    expect(c.argmax!.hardDisagreements).toHaveLength(1);
+  });
+
   it('names shape and dtype mismatches instead of comparing', () => {
     expect(compareOutput('local', f32([1, 2], [1, 2]), f32([1, 2], [2, 1]), tol).reason).toBe('shape [1, 2]; reference has [2, 1]');
     expect(compareOutput('local', undefined, f32([1]), tol)).toMatchObject({ pass: false, reason: 'output missing' });

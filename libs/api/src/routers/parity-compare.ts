@@ -78,7 +78,9 @@ export function compareOutput(platform: ParityPlatform, actual: Tensor | undefin
   const classes = reference.shape[reference.shape.length - 1] ?? 0;
   if (FLOATS.has(reference.dtype) && classes >= 2 && b.length > 0) {
     let peak = 0;
-    for (let i = 0; i < b.length; i++) if (Math.abs(b[i]!) > peak) peak = Math.abs(b[i]!);
+    // Finite values only: a masked logit (-Infinity) would make the margin infinite and every top-1 disagreement a
+    // "near tie".
+    for (let i = 0; i < b.length; i++) if (Number.isFinite(b[i]!) && Math.abs(b[i]!) > peak) peak = Math.abs(b[i]!);
     const agreement = argmaxAgreement(a, b, classes, tol.atol + tol.rtol * peak);
     argmax = { rows: agreement.rows, classes, agree: agreement.agree, nearTies: agreement.nearTies, hardDisagreements: agreement.hardDisagreements };
   }
