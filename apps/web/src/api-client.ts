@@ -1,6 +1,6 @@
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import type { AppRouter } from '@lepton/api';
-import type { ModelRecord, Variant } from '@lepton/contracts';
+import { ErrorBodySchema, VadResultSchema, type ModelRecord, type Variant, type VadOptions, type VadResult } from '@lepton/contracts';
 import { LeptonError } from '@lepton/tensor-core';
 
 /** Typed client for the server's tRPC router; `import type` keeps every line of server code out of the bundle. */
@@ -51,4 +51,31 @@ export async function fetchModelBytes(model: ModelRecord, variant: Variant | und
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The server's VAD answer for a WAV sent as the raw body of POST /api/v1/vad/detect (read as it arrives, any size),
+ * for exactly the version the page runs. The page used tRPC vad.detect with the file in base64: a WAV over about
+ * 48 MB passed the 64 MiB tRPC body limit (BODY_TOO_LARGE telling the page's user to use this route), and without
+ * `version` the server ran its latest version while the page ran the one selected.
+ */
+export async function detectOnServer(
+  model: { id: string; version: string },
+  wav: Uint8Array<ArrayBuffer>,
+  options: VadOptions,
+  baseUrl = '',
+): Promise<VadResult> {
+  const query = new URLSearchParams({ model: model.id, version: model.version, includeProbabilities: '1' });
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) query.set(key, String(value));
+  const url = `${baseUrl}/api/v1/vad/detect?${query}`;
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'audio/wav' }, body: wav });
+  const json: unknown = await res.json().catch(() => undefined);
+  if (res.ok) {
+    const parsed = VadResultSchema.safeParse(json);
+    if (parsed.success) return parsed.data;
+  } else {
+    const parsed = ErrorBodySchema.safeParse(json);
+    if (parsed.success) throw new LeptonError(parsed.data.code, parsed.data.message, parsed.data.details);
+  }
+  throw new LeptonError('UPSTREAM_UNAVAILABLE', `POST ${url} answered HTTP ${res.status} with a body that is not a Lepton answer`);
 }

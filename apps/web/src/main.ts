@@ -51,10 +51,19 @@ async function analyse(wav: Uint8Array, name: string): Promise<void> {
     showError('page: MODEL_NOT_FOUND: no VAD model is selected; expected one from the list above');
     return;
   }
-  setState('running', `Running ${model.id} on ${name} in the browser, then on the server…`);
+  if (wav.byteLength === 0) {
+    // One answer for the page's user: the browser's decoder said WAV_TRUNCATED ('ends after 0 bytes, inside the
+    // RIFF header') and the server VALIDATION_FAILED ('wav: Too small: expected string to have >=1 characters').
+    runs += 1;
+    app.dataset['run'] = String(runs);
+    showError(`page: WAV_EMPTY: ${name} is empty (0 bytes); expected a WAV file`);
+    setState('error', 'Nothing to analyse.');
+    return;
+  }
+  setState('running', `Running ${model.id} ${model.version} on ${name} in the browser, then on the server…`);
   el.error.hidden = true;
   try {
-    const result = await runComparison(client, model, wav, name);
+    const result = await runComparison(model, wav, name);
     renderRunResult(app, result);
     runs += 1;
     app.dataset['run'] = String(runs);

@@ -182,7 +182,7 @@ export function installParityPage(root: HTMLElement, client: LeptonClient = crea
         model,
         version,
         ...(variant ? { variant, compareFp32: fp32.checked } : {}),
-        ...(isWav ? { wav: toBase64(bytes) } : { inputs: parseInputs(new TextDecoder().decode(bytes)) }),
+        ...(isWav ? { wav: toBase64(bytes) } : { inputs: parseInputs(chosen.name, new TextDecoder().decode(bytes)) }),
         platforms: edge.checked ? ['server', 'edge'] : ['server'],
         ...(edge.checked ? { edgeUrl: edgeUrl.value } : {}),
         webgpu: webgpu.checked,
@@ -209,9 +209,43 @@ export function installParityPage(root: HTMLElement, client: LeptonClient = crea
   });
 }
 
-function parseInputs(text: string): WireTensor[] {
-  const parsed = JSON.parse(text) as WireTensor[] | { inputs: WireTensor[] };
-  return Array.isArray(parsed) ? parsed : parsed.inputs;
+const INPUTS_EXPECTED = 'expected a JSON array of wire tensors [{ "name", "dtype", "shape", "data" }, ...] or { "inputs": [...] }';
+
+/**
+ * The wire tensors of an inputs file; VALIDATION_FAILED naming the file when it holds something else. It said
+ * 'SyntaxError: Unexpected end of JSON input' for a file that is not JSON, 'TypeError: Cannot read properties of
+ * null' for `null`, and 'needs inputs (wire tensors) or a wav' for `{"foo": 1}`, as if no file had been given.
+ * The tensors themselves are checked by the run (field by field).
+ */
+export function parseInputs(name: string, text: string): WireTensor[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    const why = text.trim() === '' ? 'is empty' : `is not JSON (${(err as Error).message})`;
+    throw new LeptonError('VALIDATION_FAILED', `inputs file ${name} ${why}; ${INPUTS_EXPECTED}`);
+  }
+  const list = Array.isArray(parsed) ? parsed : isObject(parsed) && 'inputs' in parsed ? parsed['inputs'] : undefined;
+  if (!Array.isArray(list)) {
+    throw new LeptonError('VALIDATION_FAILED', `inputs file ${name} holds ${describeJson(parsed)}; ${INPUTS_EXPECTED}`);
+  }
+  const bad = list.findIndex((t) => !isObject(t));
+  if (bad >= 0) throw new LeptonError('VALIDATION_FAILED', `inputs file ${name}: tensor ${bad} is ${describeJson(list[bad])}, not an object; ${INPUTS_EXPECTED}`);
+  return list as WireTensor[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (isObject(v)) {
+    const keys = Object.keys(v);
+    return keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 5 ? ', ...' : ''} and no "inputs"`;
+  }
+  return `the ${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
 }
 
 function toBase64(bytes: Uint8Array): string {

@@ -1,5 +1,5 @@
-import { encodeBase64, type ModelRecord, type SpeechSegment, type VadOptions, type VadWarning } from '@lepton/contracts';
-import type { LeptonClient } from './api-client';
+import type { ModelRecord, SpeechSegment, VadOptions, VadWarning } from '@lepton/contracts';
+import { detectOnServer } from './api-client';
 import { detectInBrowser } from './browser-vad';
 import { compareProbabilities, msPerChunk } from './compare';
 import { describeError, formatError, type ShownError } from './errors';
@@ -7,6 +7,8 @@ import { drawProbabilityPlot } from './plot';
 
 /** One platform's answer as the page shows it and as tests read it from #result-json. */
 export interface PlatformResult {
+  /** The model version that answered (the server's own word for its run). */
+  version: string;
   segments: SpeechSegment[];
   probabilities: number[];
   chunks: number;
@@ -34,11 +36,10 @@ export interface RunResult {
 export const COLORS = { browser: '#1f6fd1', server: '#d9480f' } as const;
 
 /**
- * Run one WAV through the model in the page (onnxruntime-web) and on the server (vad.detect), one after the
- * other so neither run competes with the other for the CPU, and collect what each platform said.
+ * Run one WAV through the model in the page (onnxruntime-web) and on the server (POST /api/v1/vad/detect, the
+ * same version), one after the other so neither run competes with the other for the CPU, and collect what each platform said.
  */
 export async function runComparison(
-  client: LeptonClient,
   model: ModelRecord,
   wav: Uint8Array,
   name: string,
@@ -50,6 +51,7 @@ export async function runComparison(
   try {
     const run = await detectInBrowser(model, wav, options);
     browser = {
+      version: model.version,
       segments: run.segments,
       probabilities: Array.from(run.probabilities),
       chunks: run.chunks,
@@ -64,14 +66,10 @@ export async function runComparison(
   }
   try {
     const t0 = performance.now();
-    const res = await client.vad.detect.mutate({
-      model: model.id,
-      wav: encodeBase64(wav),
-      options,
-      includeProbabilities: true,
-    });
+    const res = await detectOnServer(model, wav as Uint8Array<ArrayBuffer>, options);
     const roundTrip = performance.now() - t0;
     server = {
+      version: res.version,
       segments: res.segments,
       probabilities: res.probabilities ?? [],
       chunks: res.chunks,
