@@ -101,6 +101,7 @@ export class LocalModels {
           slot.deploymentId = a.deploymentId;
           this.report(a, 'installed');
         }
+        await this.repairCache(slot, a);
         continue;
       }
       if (this.failed.has(a.deploymentId)) continue;
@@ -143,6 +144,31 @@ export class LocalModels {
     await this.activate(loaded, origin, a);
     this.report(a, 'installed');
     this.d.event({ kind: 'install', model: id, version: a.version, ok: true });
+  }
+
+  /**
+   * The running version must stay on disk, or the next start has nothing to serve while the server is down.
+   * Someone deleting the artifact or state.json (a clean-up script, a full disk's victim) went unnoticed while the
+   * model ran from memory; now it is fetched again (verified like any download) and the switch rewritten.
+   */
+  private async repairCache(slot: Slot, a: Assignment): Promise<void> {
+    const id = a.model;
+    const state = await this.d.cache.state(id);
+    const size = await this.d.cache.artifactSize(id, slot.sha256);
+    if (state?.current.sha256 === slot.sha256 && size === a.signed.payload.size) return;
+    const missing = state?.current.sha256 !== slot.sha256 ? 'state.json' : 'artifact';
+    this.d.log('cache.missing', { model: id, version: a.version, sha256: slot.sha256, missing });
+    try {
+      this.d.verifier.verify(a.signed, { model: id, version: a.version });
+      this.d.verifier.checkManifest(a.signed, slot.record);
+      if (size !== a.signed.payload.size) await downloadVariant(this.d.upstream, a.signed.payload, this.d.cache.modelDir(id));
+      await this.d.cache.commit(slot.record, a.signed, a.deploymentId);
+      this.d.log('cache.repaired', { model: id, version: a.version, sha256: slot.sha256 });
+    } catch (err) {
+      const e = isLeptonError(err) ? err : new LeptonError('INTERNAL', String(err));
+      // Still serving from memory; the next round tries again.
+      this.d.log('cache.repair-failed', { model: id, code: e.code, message: e.message });
+    }
   }
 
   private async installFailed(id: string, a: Assignment, err: unknown): Promise<void> {

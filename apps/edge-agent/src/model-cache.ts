@@ -50,6 +50,11 @@ export class ModelCache {
     return join(this.modelDir(id), `${sha256}.onnx`);
   }
 
+  /** Size of a cached artifact file, or undefined when it is not there (content is checked on load). */
+  async artifactSize(id: string, sha256: string): Promise<number | undefined> {
+    return (await stat(this.artifactPath(id, sha256)).catch(() => undefined))?.size;
+  }
+
   async state(id: string): Promise<CacheState | undefined> {
     let text: string;
     try {
