@@ -215,6 +215,14 @@ function toLeptonError(where: string, err: unknown): LeptonError {
   if (err instanceof TRPCClientError) {
     const body = ErrorBodySchema.safeParse((err.data as { lepton?: unknown } | undefined)?.lepton);
     if (body.success) return new LeptonError(body.data.code, body.data.message, body.data.details);
+    // An answer that is not JSON (an HTML error page, a captive portal, another service on that port): it was
+    // reached, so say what came back rather than 'unreachable: Unexpected token <'.
+    const cause = err.cause ?? err;
+    if (cause instanceof SyntaxError) {
+      return new LeptonError('UPSTREAM_UNAVAILABLE', `server ${where} answered something that is not a Lepton response (${cause.message}); expected the Lepton server's tRPC JSON: is LEPTON_SERVER_URL right?`, {
+        url: where,
+      });
+    }
     // No tRPC error shape at all: the request never reached a Lepton server.
     return unreachable(where, err);
   }

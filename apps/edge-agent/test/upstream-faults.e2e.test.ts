@@ -20,7 +20,7 @@ let proxy: Server;
 let proxyUrl: string;
 const procs: Proc[] = [];
 /** What the proxy does now; changed by the tests. */
-const mode = { stallArtifact: false, syncShape: false };
+const mode = { stallArtifact: false, syncShape: false, syncHtml: false };
 const ranges: (string | undefined)[] = [];
 
 beforeAll(async () => {
@@ -31,6 +31,11 @@ beforeAll(async () => {
     if (mode.syncShape && /^\/trpc\/fleet\.sync/.test(req.url ?? '')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ result: { data: { assignments: 'none today', pollAfterMs: 500 } } }));
+      return;
+    }
+    if (mode.syncHtml && /^\/trpc\/fleet\.sync/.test(req.url ?? '')) {
+      res.writeHead(500, { 'content-type': 'text/html' });
+      res.end('<html><body>502 Bad Gateway</body></html>');
       return;
     }
     if (isArtifact) ranges.push(req.headers.range);
@@ -116,6 +121,21 @@ describe('edge agent against a misbehaving upstream', () => {
       expect((await detect(agent.url)).body.answeredBy).toBe('server');
     } finally {
       mode.syncShape = false;
+    }
+  });
+
+  it('an HTML error page for fleet.sync says it answered something that is not a Lepton response (it said "unreachable: Unexpected token")', async () => {
+    mode.syncHtml = true;
+    try {
+      const agent = await spawnAgent({ serverUrl: proxyUrl, dataDir: join(tmp, 'html'), token: TOKEN, extra: { EDGE_POLL_MS: '400' } });
+      procs.push(agent);
+      expect(logLines(agent).find((l) => l.event === 'server.unreachable')).toMatchObject({
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: expect.stringMatching(/^server http:\/\/127\.0\.0\.1:\d+\/trpc \(fleet\.sync\) answered something that is not a Lepton response \(.*\); expected the Lepton server's tRPC JSON: is LEPTON_SERVER_URL right\?$/),
+      });
+      expect((await detect(agent.url)).body.answeredBy).toBe('server');
+    } finally {
+      mode.syncHtml = false;
     }
   });
 
