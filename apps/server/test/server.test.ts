@@ -167,6 +167,8 @@ describe('vad.detect and the streaming route', () => {
       ['truncated', good.subarray(0, 30), 'WAV_TRUNCATED'],
       ['not a WAV', Buffer.from('this is plain text, not audio at all'.repeat(4)), 'WAV_INVALID'],
       ['0 samples', pcmWav(new Uint8Array(0)), 'WAV_EMPTY'],
+      // A 0-byte file: one code on both surfaces (tRPC said VALIDATION_FAILED 'Too small', the decoder WAV_TRUNCATED).
+      ['0 bytes', Buffer.alloc(0), 'WAV_EMPTY'],
     ];
     for (const [label, bytes, code] of cases) {
       const viaTrpc = await trpcFailure(client.vad.detect.mutate({ wav: bytes.toString('base64') }));

@@ -56,7 +56,8 @@ export const VadDetectRequestSchema = z.object({
   /** A registered version of the model (default: its latest; on an edge agent, the version it caches). */
   version: z.string().min(1).max(64).optional(),
   /** The WAV file, base64. Large files go through the streaming HTTP route instead. */
-  wav: z.string().min(1),
+  /** Base64; an empty string reaches the decoder, which answers WAV_EMPTY as every other surface does. */
+  wav: z.string(),
   options: VadOptionsSchema.default({}),
   includeProbabilities: z.boolean().default(false),
 });

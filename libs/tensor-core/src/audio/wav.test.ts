@@ -245,6 +245,11 @@ describe('WavDecoder errors', () => {
     expect(codeOf(() => decodeWav(rifx)).code).toBe('WAV_UNSUPPORTED');
   });
 
+  it('WAV_EMPTY for a file of 0 bytes (an empty file, not a cut header), streamed or whole', () => {
+    expect(codeOf(() => decodeWav(new Uint8Array(0)))).toEqual({ code: 'WAV_EMPTY', message: 'the WAV file is empty (0 bytes); expected a WAV file' });
+    expect(codeOf(() => decodeWav(Uint8Array.from([0x52]))).code).toBe('WAV_TRUNCATED'); // 'R': a cut RIFF header
+  });
+
   it('WAV_EMPTY for a data chunk with no samples', () => {
     expect(codeOf(() => decodeWav(makeWav({ data: new Uint8Array(0) })))).toEqual({
       code: 'WAV_EMPTY',

@@ -83,6 +83,8 @@ export class WavDecoder {
   /** Finish the stream: throws WAV_TRUNCATED / WAV_INVALID / WAV_EMPTY as described above; returns no samples. */
   end(): Float32Array {
     this.ended = true;
+    // No bytes at all is an empty file, as the streaming route and the web page call it, not a cut header.
+    if (this.offset === 0) throw new LeptonError('WAV_EMPTY', 'the WAV file is empty (0 bytes); expected a WAV file');
     if (this.state !== 'data' && this.state !== 'after') {
       if (this.state === 'riff' || this.have > 0 || this.state === 'fmt' || (this.state === 'skip' && this.skipLeft > 0)) {
         const where = this.state === 'riff' ? 'the RIFF header' : this.state === 'fmt' ? 'the fmt chunk' : 'a chunk before the data';
