@@ -1,4 +1,5 @@
-import { AttrType, int64, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto/types';
+import { AttrType, OnnxType, int64, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto/types';
+import { makeTensor } from './tensors';
 
 /** A graph and where it sits: "main", or the path of nodes and attributes leading to a subgraph. */
 export interface GraphScope {
@@ -98,20 +99,10 @@ export function liftConstantFloats(main: GraphProto): number {
   return lifted;
 }
 
+/** A float32 tensor without a name (a Constant's value), built as every other tensor is (makeTensor). */
 function floatTensor(dims: number[], data: Float32Array): TensorProto {
-  return {
-    dataType: 1,
-    dims,
-    rawData: new Uint8Array(data.buffer),
-    floatData: [],
-    int32Data: [],
-    stringData: [],
-    int64Data: [],
-    externalData: [],
-    doubleData: [],
-    uint64Data: [],
-    metadataProps: [],
-  };
+  const { name: _name, ...t } = makeTensor('', OnnxType.FLOAT, dims, data);
+  return t;
 }
 
 /** Every tensor name used anywhere in the model, to make fresh names that never collide. */
